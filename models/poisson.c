@@ -1,0 +1,106 @@
+/*
+ * models/poisson.c: independent Poisson spike sources.
+ *
+ * Method: in every step each neuron emits k ~ Poisson(rate dt) spikes, drawn
+ * with gsl_ran_poisson from its block's stream p->rng[blk] (exact in
+ * distribution for every mean, so k > 1 happens at high rates and is passed
+ * on as the multiplicity of the spike).  Neurons whose rate is 0 (or
+ * negative) draw nothing, so they do not advance the stream.
+ *
+ * The rate is state, not a parameter: x[rate][i] (Hz) starts at rate_hz (or
+ * the spec's per-neuron initial values) and may be rewritten between steps,
+ * e.g. per stimulus; it is read anew every step.
+ * Units: Hz for rates, ms for dt.  No channels (a source takes no input).
+ * Parameters: poisson_params[] below.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "../sim/model.h"
+
+enum { POISSON_RATE_HZ, POISSON_N_PARAMS };
+enum { POISSON_RATE, POISSON_N_STATE };
+
+static const snn_param_desc poisson_params[POISSON_N_PARAMS] = {
+    [POISSON_RATE_HZ] = {"rate_hz", "Hz", 10.0, 0.0, 1e7,
+                         "firing rate of every neuron (initial value of state 'rate')", NULL},
+};
+
+static const char *const poisson_state[POISSON_N_STATE] = {"rate"};
+static const char *const poisson_state_unit[POISSON_N_STATE] = {"Hz"};
+
+typedef struct poisson_consts {
+    double dt_s;  /* step in seconds: mean count = rate (Hz) * dt_s */
+} poisson_consts;
+
+/* A source takes no input; "1" only keeps callers from meeting NULL. */
+static const char *poisson_weight_unit(const double *par)
+{
+    return "1";
+}
+
+/* poisson_prepare: store the step length in seconds.  Does not allocate. */
+static int poisson_prepare(snn_pop *p, double dt_ms, snn_err *err)
+{
+    poisson_consts *k = p->consts;
+    if (!(dt_ms > 0.0) || !isfinite(dt_ms))
+        SNN_FAIL(err, SNN_EMODEL, "time step dt = %g ms must be positive", dt_ms);
+    k->dt_s = dt_ms * 1e-3;
+    return SNN_OK;
+}
+
+/* poisson_init: every neuron's rate = rate_hz. */
+static void poisson_init(snn_pop *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        p->x[POISSON_RATE][i] = p->par[POISSON_RATE_HZ];
+}
+
+/*
+ * poisson_step: draw this step's spike counts of block `blk` from
+ * p->rng[blk] and append the neurons with a count k > 0 to `out` (ascending
+ * ids, mult = k).  Does not allocate.  Safe to run concurrently on
+ * different blocks (each block has its own stream).
+ */
+static void poisson_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *out)
+{
+    const poisson_consts *k = p->consts;
+    size_t i0 = blk * SNN_BLOCK, i1 = snn_blk_end(p, blk);
+    const double *rate = p->x[POISSON_RATE];
+    gsl_rng *r = p->rng[blk];
+    for (size_t i = i0; i < i1; i++) {
+        if (!(rate[i] > 0.0))
+            continue;
+        unsigned int c = gsl_ran_poisson(r, rate[i] * k->dt_s);
+        if (c > 0) {
+            out->id[out->n] = (uint32_t)i;
+            out->mult[out->n] = c;
+            out->n++;
+        }
+    }
+}
+
+const snn_model_type poisson_type = {
+    .name = "poisson",
+    .doc = "Independent Poisson spike sources; per-neuron rate (Hz) in state 'rate', "
+           "several spikes per step at high rates.",
+    .params = poisson_params,
+    .n_params = POISSON_N_PARAMS,
+    .state = poisson_state,
+    .state_unit = poisson_state_unit,
+    .n_state = POISSON_N_STATE,
+    .channels = NULL,
+    .n_channels = 0,
+    .weight_unit = poisson_weight_unit,
+    .nonneg_weights = false,
+    .is_source = true,
+    .takes_spike_list = false,
+    .random = true,
+    .consts_size = sizeof(poisson_consts),
+    .prepare = poisson_prepare,
+    .init = poisson_init,
+    .step = poisson_step,
+    .release = NULL,
+};

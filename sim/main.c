@@ -1,0 +1,664 @@
+/*
+ * sim/main.c: the `snn` command line.  The only place that prints or exits.
+ *
+ *   snn run FILE.cfg [-o OUT.h5] [-s key.path=value]... [--threads N] [--seed S] [--quiet]
+ *   snn info OUT.h5
+ *   snn bench [FILE.cfg...] [-s key=value]... [--threads N] [--duration-ms T]
+ *   snn help [run|info|bench|config|models|model NAME]
+ *   snn --help | --version
+ *
+ * Exit status: 0 success, 1 run-time failure (I/O, memory), 2 bad parameters
+ * or usage, 130 interrupted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <hdf5.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "../io/cfg.h"
+#include "../io/h5.h"
+#include "net.h"
+#include "rec.h"
+#include "sched.h"
+
+#ifndef SNN_VERSION
+#define SNN_VERSION "unknown"
+#endif
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int exit_code(int rc)
+{
+    switch (rc) {
+    case SNN_OK:
+        return 0;
+    case SNN_ECFG:
+        return 2;
+    case SNN_EINTR:
+        return 130;
+    default:
+        return 1;
+    }
+}
+
+static int fail(const snn_err *e)
+{
+    fprintf(stderr, "snn: error: %s\n", e->msg);
+    return exit_code(e->code);
+}
+
+/* ---- help texts ---------------------------------------------------------- */
+
+static const char *const usage_main =
+    "usage: snn <command> [options]\n"
+    "\n"
+    "snn simulates spiking networks of leaky integrate-and-fire neurons, exactly\n"
+    "integrated per clock step, and records spikes, state and weights to HDF5.\n"
+    "\n"
+    "commands:\n"
+    "  run FILE.cfg     simulate the network a parameter file describes\n"
+    "  info OUT.h5      summarise a result file (populations, spikes, rates, parameters)\n"
+    "  bench [FILE...]  time networks without recording (events/s, real-time factor)\n"
+    "  help TOPIC       run, info, bench, config (parameter-file keys), models,\n"
+    "                   model NAME (a model's parameters with units)\n"
+    "\n"
+    "options:\n"
+    "  -h, --help       this text;  snn help COMMAND for a command's options\n"
+    "  -V, --version    print the version\n";
+
+static const char *const usage_run =
+    "usage: snn run FILE.cfg [options]\n"
+    "\n"
+    "Simulate the network described by FILE.cfg (libconfig syntax; see\n"
+    "`snn help config` and experiments/*.cfg) and write an HDF5 file with the\n"
+    "recorded spikes (SONATA layout), state, weights and the fully resolved\n"
+    "parameters.  The file is written as OUT.h5.tmp and renamed when complete.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output OUT.h5     output file (default: output.path, else FILE.h5)\n"
+    "  -s, --set KEY=VALUE     override a parameter, e.g. -s simulation.duration_ms=200\n"
+    "                          or -s populations.exc.tau_m=10 (repeatable; VALUE in\n"
+    "                          libconfig syntax, strings in double quotes)\n"
+    "  -t, --threads N         OpenMP threads (results are identical for any N)\n"
+    "      --seed S            master random seed (simulation.seed)\n"
+    "  -q, --quiet             no progress or summary on the terminal\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "exit status: 0 ok, 1 run-time error, 2 bad parameters, 130 interrupted\n";
+
+static const char *const usage_info =
+    "usage: snn info OUT.h5\n"
+    "\n"
+    "Summarise a result file: run attributes, populations, spike counts, mean\n"
+    "rate and its spread across neurons, silent neurons, and the stored\n"
+    "parameters.  Works on any file in the SONATA spike layout.\n";
+
+static const char *const usage_bench =
+    "usage: snn bench [FILE.cfg...] [options]\n"
+    "\n"
+    "Build and simulate each network without recording, and print build time,\n"
+    "simulation wall time, spikes, synaptic events delivered, events per second\n"
+    "and the real-time factor.  Default files: experiments/cuba.cfg and\n"
+    "experiments/brunel.cfg (relative to the current directory).\n"
+    "\n"
+    "options:\n"
+    "  -s, --set KEY=VALUE     override a parameter in every file (repeatable)\n"
+    "  -t, --threads N         OpenMP threads\n"
+    "  -d, --duration-ms T     simulated time (ms)\n"
+    "  -h, --help              this text\n";
+
+static void print_model(FILE *out, const snn_model_type *t)
+{
+    fprintf(out, "model %s: %s\n\nparameters:\n", t->name, t->doc ? t->doc : "");
+    for (size_t i = 0; i < t->n_params; i++) {
+        const snn_param_desc *d = &t->params[i];
+        if (d->choices) {
+            fprintf(out, "  %-12s one of", d->key);
+            for (const char *const *c = d->choices; *c; c++)
+                fprintf(out, " \"%s\"", *c);
+            fprintf(out, " (default \"%s\")\n      %s\n", d->choices[(int)d->def], d->doc);
+        } else {
+            fprintf(out, "  %-12s %-4s default %g, range [%g, %g]\n      %s\n", d->key, d->unit,
+                    d->def, d->lo, d->hi, d->doc);
+        }
+    }
+    if (t->n_state) {
+        fprintf(out, "\nstate variables (recordable; initial values under `init`):\n");
+        for (size_t i = 0; i < t->n_state; i++)
+            fprintf(out, "  %-12s %s\n", t->state[i], t->state_unit[i]);
+    }
+    if (t->n_channels) {
+        fprintf(out, "\nreceptors:");
+        for (size_t i = 0; i < t->n_channels; i++)
+            fprintf(out, " %s", t->channels[i]);
+        fprintf(out, "\n");
+    }
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const char *topic = argc > 1 ? argv[1] : NULL;
+    if (!topic) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (!strcmp(topic, "run"))
+        fputs(usage_run, stdout);
+    else if (!strcmp(topic, "info"))
+        fputs(usage_info, stdout);
+    else if (!strcmp(topic, "bench"))
+        fputs(usage_bench, stdout);
+    else if (!strcmp(topic, "config"))
+        snn_cfg_help(stdout);
+    else if (!strcmp(topic, "models")) {
+        for (size_t i = 0; snn_model_at(i); i++)
+            printf("  %-12s %s\n", snn_model_at(i)->name,
+                   snn_model_at(i)->is_source ? "(spike source)" : "(neuron)");
+        printf("\nsnn help model NAME prints a model's parameters.\n");
+    } else if (!strcmp(topic, "model")) {
+        const snn_model_type *t = argc > 2 ? snn_model_find(argv[2]) : NULL;
+        if (!t) {
+            fprintf(stderr, "snn: error: %s; `snn help models` lists them\n",
+                    argc > 2 ? "no such model" : "which model?");
+            return 2;
+        }
+        print_model(stdout, t);
+    } else {
+        fprintf(stderr, "snn: error: no help topic '%s'\n%s", topic, usage_main);
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+typedef struct progress {
+    int tty;
+    double t0, dt_ms, last;
+} progress;
+
+static void show_progress(void *ud, size_t step, size_t n_steps)
+{
+    progress *pg = ud;
+    double t = now_s(), el = t - pg->t0;
+    if (!pg->tty || (t - pg->last < 0.1 && step < n_steps))
+        return;
+    pg->last = t;
+    double frac = n_steps ? (double)step / (double)n_steps : 1.0;
+    int w = 30, fill = (int)(frac * w);
+    char bar[64];
+    for (int i = 0; i < w; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[w] = '\0';
+    double sim_ms = (double)step * pg->dt_ms;
+    double eta = frac > 0 ? el * (1 - frac) / frac : 0;
+    fprintf(stderr, "\r  simulate [%s] %9.1f / %.1f ms  %6.2fx real time  ETA %5.1f s ", bar,
+            sim_ms, (double)n_steps * pg->dt_ms, el > 0 ? sim_ms / 1000.0 / el : 0.0, eta);
+    if (step >= n_steps)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+typedef struct run_args {
+    const char *cfg;
+    const char *output;
+    const char **sets;
+    size_t n_sets;
+    int threads;
+    int quiet;
+    char seed[32];
+} run_args;
+
+/* Turn -o/--seed/--threads into ordinary overrides so the resolved
+   parameter set stored in the file records them. */
+static int build_overrides(const run_args *a, const char ***out, size_t *n, char **keep,
+                           size_t n_keep)
+{
+    const char **ov = malloc((a->n_sets + 3) * sizeof *ov);
+    if (!ov)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < a->n_sets; i++)
+        ov[m++] = a->sets[i];
+    for (size_t i = 0; i < n_keep; i++)
+        if (keep[i])
+            ov[m++] = keep[i];
+    *out = ov;
+    *n = m;
+    return 0;
+}
+
+static void iso_time(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int write_meta(snn_h5 *h, const snn_net *net, const snn_spec *sp, const char *cmdline,
+                      snn_err *err)
+{
+    char ts[64];
+    iso_time(ts, sizeof ts);
+    int rc;
+    if ((rc = snn_h5_attr_str(h, "/", "snn_version", SNN_VERSION, err)) ||
+        (rc = snn_h5_attr_u64(h, "/", "seed", sp->seed, err)) ||
+        (rc = snn_h5_attr_u64(h, "/", "threads", (uint64_t)net->threads, err)) ||
+        (rc = snn_h5_attr_str(h, "/", "start_time", ts, err)) ||
+        (rc = snn_h5_attr_double(h, "/", "dt_ms", sp->dt_ms, err)) ||
+        (rc = snn_h5_attr_double(h, "/", "duration_ms", (double)net->n_steps * sp->dt_ms, err)) ||
+        (rc = snn_h5_attr_str(h, "/", "source", sp->source, err)) ||
+        (rc = snn_h5_attr_str(h, "/", "command_line", cmdline, err)) ||
+        (rc = snn_h5_attr_str(h, "/", "integrator", "clock", err)) ||
+        (rc = snn_h5_write_str(h, "/config", sp->resolved ? sp->resolved : "", err)))
+        return rc;
+    for (size_t i = 0; i < net->n_pops; i++) {
+        const snn_pop *p = &net->pops[i];
+        char g[SNN_NAME_MAX + 16], key[128];
+        snprintf(g, sizeof g, "/populations/%s", p->name);
+        if ((rc = snn_h5_attr_str(h, g, "model", p->type->name, err)) ||
+            (rc = snn_h5_attr_u64(h, g, "size", p->n, err)) ||
+            (rc = snn_h5_attr_str(h, g, "kind", p->type->is_source ? "input" : "population", err)))
+            return rc;
+        for (size_t k = 0; k < p->type->n_params; k++) {
+            const snn_param_desc *d = &p->type->params[k];
+            if (d->choices) {
+                rc = snn_h5_attr_str(h, g, d->key, d->choices[(int)p->par[k]], err);
+            } else {
+                snprintf(key, sizeof key, "%s_unit", d->key);
+                if (!(rc = snn_h5_attr_double(h, g, d->key, p->par[k], err)))
+                    rc = snn_h5_attr_str(h, g, key, d->unit, err);
+            }
+            if (rc)
+                return rc;
+        }
+    }
+    for (size_t j = 0; j < net->n_projs; j++) {
+        const snn_proj *pj = &net->projs[j];
+        char g[SNN_NAME_MAX + 16];
+        static const char *const conn[] = {"all_to_all", "one_to_one", "pairwise_bernoulli",
+                                           "fixed_indegree"};
+        snprintf(g, sizeof g, "/projections/%s", pj->spec->name);
+        if ((rc = snn_h5_attr_str(h, g, "pre", pj->pre->name, err)) ||
+            (rc = snn_h5_attr_str(h, g, "post", pj->post->name, err)) ||
+            (rc = snn_h5_attr_str(h, g, "receptor", pj->post->type->channels[pj->channel], err)) ||
+            (rc = snn_h5_attr_str(h, g, "connector", conn[pj->spec->conn], err)) ||
+            (rc = snn_h5_attr_u64(h, g, "synapses", pj->nnz, err)) ||
+            (rc = snn_h5_attr_str(h, g, "weight_unit",
+                                  pj->post->type->weight_unit(pj->post->par), err)))
+            return rc;
+    }
+    return SNN_OK;
+}
+
+static void print_summary(FILE *out, const snn_net *net, double sim_s)
+{
+    double dur_s = (double)net->step * net->dt_ms / 1000.0;
+    fprintf(out, "%-14s %9s %12s %10s\n", "population", "neurons", "spikes", "rate (Hz)");
+    for (size_t i = 0; i < net->n_pops; i++) {
+        const snn_pop *p = &net->pops[i];
+        fprintf(out, "%-14s %9zu %12llu %10.3f\n", p->name, p->n,
+                (unsigned long long)net->spike_count[i],
+                dur_s > 0 ? (double)net->spike_count[i] / (double)p->n / dur_s : 0.0);
+    }
+    uint64_t ev = snn_net_events(net);
+    fprintf(out, "synapses %zu, synaptic events %llu (%.3g /s), build %.2f s, simulate %.2f s "
+                 "(%.2fx real time), %d thread%s\n",
+            snn_net_synapses(net), (unsigned long long)ev, sim_s > 0 ? (double)ev / sim_s : 0.0,
+            net->build_s, sim_s, sim_s > 0 ? dur_s / sim_s : 0.0, net->threads,
+            net->threads == 1 ? "" : "s");
+}
+
+static int do_run(const run_args *a, const char *cmdline)
+{
+    snn_err err;
+    snn_err_clear(&err);
+    char *keep[3] = {NULL, NULL, NULL};
+    char buf_o[2048], buf_t[64], buf_s[64];
+    if (a->output) {
+        if (strchr(a->output, '"')) {
+            fprintf(stderr, "snn: error: output path must not contain '\"'\n");
+            return 2;
+        }
+        snprintf(buf_o, sizeof buf_o, "output.path=\"%s\"", a->output);
+        keep[0] = buf_o;
+    }
+    if (a->threads > 0) {
+        snprintf(buf_t, sizeof buf_t, "simulation.threads=%d", a->threads);
+        keep[1] = buf_t;
+    }
+    if (a->seed[0]) {
+        snprintf(buf_s, sizeof buf_s, "simulation.seed=%s", a->seed);
+        keep[2] = buf_s;
+    }
+    const char **ov;
+    size_t nov;
+    if (build_overrides(a, &ov, &nov, keep, 3)) {
+        fprintf(stderr, "snn: error: out of memory\n");
+        return 1;
+    }
+    snn_spec *sp = NULL;
+    int rc = snn_cfg_load(a->cfg, ov, nov, &sp, &err);
+    free(ov);
+    if (rc)
+        return fail(&err);
+
+    int tty = isatty(STDERR_FILENO) && !a->quiet;
+    snn_net *net = NULL;
+    rc = snn_net_build(&net, sp, 0, &err);
+    if (rc) {
+        snn_spec_free(sp);
+        return fail(&err);
+    }
+    if (!a->quiet)
+        fprintf(stderr, "snn: built %zu populations, %zu synapses in %.2f s (%d thread%s)\n",
+                net->n_pops, snn_net_synapses(net), net->build_s, net->threads,
+                net->threads == 1 ? "" : "s");
+
+    snn_h5 *h = NULL;
+    snn_rec *rec = NULL;
+    if ((rc = snn_h5_create(&h, sp->output, sp->compression, &err)) ||
+        (rc = write_meta(h, net, sp, cmdline, &err)) ||
+        (rc = snn_rec_open(&rec, net, h, &err)))
+        goto done;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    progress pg = {tty, now_s(), sp->dt_ms, 0};
+    snn_run_opts opts = {show_progress, &pg, net->n_steps / 200 + 1, &g_stop};
+    double t0 = now_s();
+    rc = snn_sched_clock_run(net, net->n_steps - net->step, rec, &opts, &err);
+    double sim_s = now_s() - t0;
+    if (rc)
+        goto done;
+    if ((rc = snn_rec_flush(rec, &err)))
+        goto done;
+    char ts[64];
+    iso_time(ts, sizeof ts);
+    if ((rc = snn_h5_attr_str(h, "/", "end_time", ts, &err)) ||
+        (rc = snn_h5_attr_double(h, "/", "wall_s", sim_s, &err)) ||
+        (rc = snn_h5_attr_double(h, "/", "build_s", net->build_s, &err)) ||
+        (rc = snn_h5_attr_u64(h, "/", "steps", net->step, &err)) ||
+        (rc = snn_h5_attr_u64(h, "/", "synaptic_events", snn_net_events(net), &err)))
+        goto done;
+    for (size_t i = 0; i < net->n_pops; i++) {
+        char g[SNN_NAME_MAX + 16];
+        snprintf(g, sizeof g, "/populations/%s", net->pops[i].name);
+        if ((rc = snn_h5_attr_u64(h, g, "spike_count", net->spike_count[i], &err)))
+            goto done;
+    }
+    snn_rec_free(rec);
+    rec = NULL;
+    rc = snn_h5_close(h, 1, &err);
+    h = NULL;
+    if (rc)
+        goto done;
+    if (!a->quiet) {
+        print_summary(stdout, net, sim_s);
+        printf("wrote %s\n", sp->output);
+    }
+done:
+    snn_rec_free(rec);
+    if (h) {
+        snn_err e2;
+        snn_h5_close(h, 0, &e2);
+    }
+    int code = 0;
+    if (rc) {
+        code = fail(&err);
+        fprintf(stderr, "snn: no output written to %s\n", sp->output);
+    }
+    snn_net_free(net);
+    snn_spec_free(sp);
+    return code;
+}
+
+static int parse_int(const char *s, const char *what, long lo, long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || end == s || *end || x < lo || x > hi) {
+        fprintf(stderr, "snn: error: %s must be an integer in [%ld, %ld], got '%s'\n", what, lo,
+                hi, s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv, const char *cmdline)
+{
+    static const struct option lo[] = {{"output", required_argument, 0, 'o'},
+                                       {"set", required_argument, 0, 's'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"seed", required_argument, 0, 'S'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    run_args a;
+    memset(&a, 0, sizeof a);
+    a.sets = calloc((size_t)argc, sizeof *a.sets);
+    if (!a.sets)
+        return 1;
+    int c, rc = 0;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:s:t:qh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            a.output = optarg;
+            break;
+        case 's':
+            a.sets[a.n_sets++] = optarg;
+            break;
+        case 't':
+            if (parse_int(optarg, "--threads", 1, 1024, &v))
+                rc = 2;
+            a.threads = (int)v;
+            break;
+        case 'S':
+            if (parse_int(optarg, "--seed", 0, 2147483647L, &v))
+                rc = 2;
+            snprintf(a.seed, sizeof a.seed, "%ld", v);
+            break;
+        case 'q':
+            a.quiet = 1;
+            break;
+        case 'h':
+            fputs(usage_run, stdout);
+            free(a.sets);
+            return 0;
+        default:
+            rc = 2;
+        }
+        if (rc)
+            break;
+    }
+    if (!rc && optind != argc - 1) {
+        fprintf(stderr, "snn: error: run takes exactly one parameter file\n%s", usage_run);
+        rc = 2;
+    }
+    if (!rc) {
+        a.cfg = argv[optind];
+        rc = do_run(&a, cmdline);
+    }
+    free(a.sets);
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(usage_info, stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "snn: error: info takes one file\n%s", usage_info);
+        return 2;
+    }
+    snn_err err;
+    snn_err_clear(&err);
+    if (snn_h5_info(argv[1], stdout, &err))
+        return fail(&err);
+    return 0;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    static const struct option lo[] = {{"set", required_argument, 0, 's'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"duration-ms", required_argument, 0, 'd'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char **sets = calloc((size_t)argc + 2, sizeof *sets);
+    if (!sets)
+        return 1;
+    size_t n_sets = 0;
+    int c, threads = 0, rc = 0;
+    long v;
+    char dur[64] = "";
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "s:t:d:h", lo, NULL)) != -1) {
+        if (c == 's')
+            sets[n_sets++] = optarg;
+        else if (c == 't') {
+            if (parse_int(optarg, "--threads", 1, 1024, &v))
+                rc = 2;
+            threads = (int)v;
+        } else if (c == 'd') {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (end == optarg || *end || !(d > 0)) {
+                fprintf(stderr, "snn: error: --duration-ms must be a positive number\n");
+                rc = 2;
+            }
+            snprintf(dur, sizeof dur, "simulation.duration_ms=%.17g", d);
+        } else if (c == 'h') {
+            fputs(usage_bench, stdout);
+            free(sets);
+            return 0;
+        } else
+            rc = 2;
+        if (rc)
+            break;
+    }
+    if (dur[0])
+        sets[n_sets++] = dur;
+    static const char *const defaults[] = {"experiments/cuba.cfg", "experiments/brunel.cfg"};
+    const char *const *files = (const char *const *)argv + optind;
+    size_t n_files = (size_t)(argc - optind);
+    if (n_files == 0) {
+        files = defaults;
+        n_files = 2;
+    }
+    for (size_t f = 0; !rc && f < n_files; f++) {
+        snn_err err;
+        snn_err_clear(&err);
+        snn_spec *sp = NULL;
+        snn_net *net = NULL;
+        if (snn_cfg_load(files[f], sets, n_sets, &sp, &err) ||
+            snn_net_build(&net, sp, threads, &err)) {
+            snn_spec_free(sp);
+            rc = fail(&err);
+            break;
+        }
+        size_t neurons = 0;
+        for (size_t i = 0; i < net->n_pops; i++)
+            if (!net->pops[i].type->is_source)
+                neurons += net->pops[i].n;
+        snn_run_opts opts = {NULL, NULL, 0, &g_stop};
+        double t0 = now_s();
+        int r = snn_sched_clock_run(net, net->n_steps, NULL, &opts, &err);
+        double sim_s = now_s() - t0;
+        if (r) {
+            rc = fail(&err);
+        } else {
+            double dur_s = (double)net->step * net->dt_ms / 1000.0;
+            uint64_t spikes = 0, rec_ev = 0;
+            for (size_t i = 0; i < net->n_pops; i++)
+                if (!net->pops[i].type->is_source)
+                    spikes += net->spike_count[i];
+            for (size_t j = 0; j < net->n_projs; j++)
+                if (!net->projs[j].pre->type->is_source)
+                    for (size_t t = 0; t < net->projs[j].n_parts; t++)
+                        rec_ev += net->projs[j].parts[t].events;
+            uint64_t ev = snn_net_events(net);
+            printf("%s: %zu neurons, %zu synapses, %.0f ms at dt %g ms, %d thread%s\n", files[f],
+                   neurons, snn_net_synapses(net), dur_s * 1000, net->dt_ms, net->threads,
+                   net->threads == 1 ? "" : "s");
+            printf("  build_s: %.3f\n  simulate_s: %.3f\n  realtime_factor: %.3f\n",
+                   net->build_s, sim_s, dur_s / sim_s);
+            printf("  spikes: %llu\n  mean_rate_hz: %.3f\n", (unsigned long long)spikes,
+                   neurons ? (double)spikes / (double)neurons / dur_s : 0.0);
+            printf("  events: %llu\n  events_per_s: %.4g\n", (unsigned long long)ev,
+                   (double)ev / sim_s);
+            printf("  recurrent_events: %llu\n  recurrent_events_per_s: %.4g\n",
+                   (unsigned long long)rec_ev, (double)rec_ev / sim_s);
+            fflush(stdout);
+        }
+        snn_net_free(net);
+        snn_spec_free(sp);
+    }
+    free(sets);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    char cmdline[4096];
+    size_t m = 0;
+    cmdline[0] = '\0';
+    for (int i = 0; i < argc && m < sizeof cmdline - 1; i++)
+        m += (size_t)snprintf(cmdline + m, sizeof cmdline - m, "%s%s", i ? " " : "", argv[i]);
+
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+        return cmd_help(1, argv);
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("snn %s\n", SNN_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help"))
+        return cmd_help(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1, cmdline);
+    if (!strcmp(cmd, "info"))
+        return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc - 1, argv + 1);
+    fprintf(stderr, "snn: error: unknown command '%s'\n%s", cmd, usage_main);
+    return 2;
+}

@@ -1,0 +1,134 @@
+/*
+ * sim/model.h: the one interface a neuron or source model implements, and the
+ * population record the engine hands it.
+ *
+ * A model is one file models/<name>.c exporting one const snn_model_type.
+ * The engine owns state arrays, ring buffers, spike lists and random streams;
+ * the model owns only its maths.  Four kinds of data are kept apart:
+ *   params  user-set, validated against the descriptor table, fixed per run;
+ *   consts  derived once in prepare() (propagators, refractory steps);
+ *   state   structure-of-arrays x[var][neuron], recorded and checkpointed;
+ *   buffers engine-owned (ring slots, i_ext, spike lists).
+ *
+ * Time convention of the clock-driven engine: step k advances the state over
+ * [t_k, t_{k+1}] with t_k = k*dt.  Input due at t_k (in->arr) is applied at
+ * the start of the step; a threshold crossing detected at the end of the step
+ * is a spike at t_{k+1}.
+ */
+#ifndef SNN_MODEL_H
+#define SNN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "err.h"
+
+/* Neurons per block: the unit of OpenMP work, random streams and spike
+   buffers.  Block boundaries never depend on the thread count. */
+#define SNN_BLOCK 256
+/* Most receptor channels a model may have (exc, inh, ...). */
+#define SNN_MAX_CH 4
+
+/* One user-settable parameter. `choices` != NULL makes it a string option:
+   the parameter file gives one of the names, the value is its index. */
+typedef struct snn_param_desc {
+    const char *key;             /* parameter-file key, NEST spelling: "tau_m" */
+    const char *unit;            /* "ms", "mV", "pA", "pF", "nS", "Hz", "1" */
+    double def, lo, hi;          /* default and inclusive bounds */
+    const char *doc;             /* one line, printed by `snn help model NAME` */
+    const char *const *choices;  /* NULL-terminated names, or NULL for a number */
+} snn_param_desc;
+
+/* Spikes of one block in one step, ids ascending; mult[j] >= 1 is the number
+   of spikes neuron id[j] emitted in the step (Poisson sources can emit
+   several).  Capacity is the block length. */
+typedef struct snn_spikes {
+    uint32_t *id;
+    uint32_t *mult;
+    size_t n;
+} snn_spikes;
+
+struct snn_pop_spec;
+
+typedef struct snn_pop {
+    const struct snn_model_type *type;
+    const struct snn_pop_spec *spec; /* borrowed; lives as long as the net */
+    const char *name;                /* borrowed from spec */
+    uint32_t index;                  /* position in the net's population list */
+    size_t n;                        /* neurons */
+    size_t n_blk;                    /* blocks: ceil(n / SNN_BLOCK) */
+    double dt_ms;
+    const double *par;               /* type->n_params values */
+    void *consts;                    /* type->consts_size bytes, zeroed */
+    double **x;                      /* x[s][i]: type->n_state arrays of n */
+    int32_t *refr;                   /* steps of refractoriness left, n */
+    gsl_rng **rng;                   /* one stream per block */
+    /* Engine-owned buffers. */
+    double *ring;                    /* [slot][channel][n] input arrivals */
+    size_t ring_slots;
+    double *i_ext;                   /* n, external current (pA); NULL if none */
+    snn_spikes *spk;                 /* n_blk spike lists of the current step */
+    void *priv;                      /* model-private data made in prepare */
+} snn_pop;
+
+/* What model step() sees for one block.  Pointers are already offset to
+   the block's first neuron i0 = blk * SNN_BLOCK. */
+typedef struct snn_input {
+    const double *arr[SNN_MAX_CH];   /* arrivals due at t_k, per channel */
+    const double *i_ext;             /* external current (pA) or NULL */
+    size_t step;                     /* k */
+} snn_input;
+
+typedef struct snn_model_type {
+    const char *name;                   /* "lif", "lif_cond", "poisson" */
+    const char *doc;                    /* one paragraph for `snn help model` */
+    const snn_param_desc *params;
+    size_t n_params;
+    const char *const *state;           /* SoA variable names, recordable */
+    const char *const *state_unit;      /* unit of each state variable */
+    size_t n_state;
+    const char *const *channels;        /* receptor names: "exc", "inh" */
+    size_t n_channels;                  /* 0 for sources */
+    /* Unit of a synaptic weight into this model (depends on params: delta
+       synapses take mV, current synapses pA, conductances nS). */
+    const char *(*weight_unit)(const double *par);
+    bool nonneg_weights;                /* conductances: weights must be >= 0 */
+    bool is_source;                     /* emits spikes, takes no input */
+    bool takes_spike_list;              /* parameter file gives spike_times_ms */
+    bool random;                        /* step() draws from p->rng[blk] */
+    size_t consts_size;
+    /* Cross-check params, derive consts for step dt_ms; may allocate priv. */
+    int (*prepare)(snn_pop *p, double dt_ms, snn_err *err);
+    /* Set every state variable of neurons [0,n) to its default from params. */
+    void (*init)(snn_pop *p);
+    /* Advance block `blk` by one step; append spiking ids to out.
+       No allocation.  Safe to run concurrently on different blocks. */
+    void (*step)(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *out);
+    /* Free priv (may be NULL). */
+    void (*release)(snn_pop *p);
+    /* Event-driven hooks (exact spike times); NULL until implemented. */
+    void (*advance)(snn_pop *p, size_t i, double h_ms);
+    bool (*crossing)(const snn_pop *p, size_t i, double h_ms, double *t_ms);
+    void (*fire)(snn_pop *p, size_t i);
+} snn_model_type;
+
+/* models/registry.c */
+const snn_model_type *snn_model_find(const char *name);
+/* The i-th registered model, or NULL past the end. */
+const snn_model_type *snn_model_at(size_t i);
+/* Index of state variable `name` in type, or -1. */
+int snn_model_state_index(const snn_model_type *t, const char *name);
+/* Index of param `key` in type, or -1. */
+int snn_model_param_index(const snn_model_type *t, const char *key);
+
+/* Block range helper. */
+static inline size_t snn_blk_end(const snn_pop *p, size_t blk)
+{
+    size_t e = (blk + 1) * (size_t)SNN_BLOCK;
+    return e < p->n ? e : p->n;
+}
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * sim/sched_clock.c: the clock-driven step loop.
+ *
+ * One OpenMP parallel region spans the whole run.  Per step:
+ *   1. one thread applies current-input changes due at t_k;
+ *   2. all threads update (population, block) work items: deliver ring slot
+ *      k mod D, integrate exactly over dt, list the spikes (at t_{k+1});
+ *   3. thread t routes every spike into partition t of each projection
+ *      (ring slot k+1+delay mod D of the target), calling the plasticity
+ *      hooks of that partition;
+ *   4. one thread counts spikes and hands the step to the recorder.
+ * Barriers separate the phases; no atomics, no locks, no allocation.
+ */
+#include "sched.h"
+
+#include <omp.h>
+#include <string.h>
+
+#include "rec.h"
+
+static void apply_currents(snn_net *net, size_t k)
+{
+    bool changed = false;
+    for (size_t c = 0; c < net->n_currents; c++) {
+        snn_current *cu = &net->currents[c];
+        while (cu->next < cu->n_changes && cu->step[cu->next] <= k) {
+            cu->amp = cu->spec->amp_pA[cu->next++];
+            changed = true;
+        }
+    }
+    if (!changed)
+        return;
+    /* Recompute the external current of every target from scratch, inputs
+       added in file order, so the sum never drifts. */
+    for (size_t c = 0; c < net->n_currents; c++)
+        memset(net->currents[c].target->i_ext, 0, net->currents[c].target->n * sizeof(double));
+    for (size_t c = 0; c < net->n_currents; c++) {
+        const snn_current *cu = &net->currents[c];
+        double *ie = cu->target->i_ext;
+        if (cu->spec->n_neurons == 0)
+            for (size_t i = 0; i < cu->target->n; i++)
+                ie[i] += cu->amp;
+        else
+            for (size_t m = 0; m < cu->spec->n_neurons; m++)
+                ie[cu->spec->neurons[m]] += cu->amp;
+    }
+}
+
+/* Route the spikes of pj's pre population at step k into partition pt. */
+static void transmit(snn_proj *pj, snn_part *pt, size_t k)
+{
+    const snn_pop *pre = pj->pre;
+    snn_pop *post = pj->post;
+    size_t D = post->ring_slots;
+    uint64_t ev = 0;
+    if (pj->dense) {
+        double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
+        size_t lo = pt->post_lo, hi = pt->post_hi, n_post = post->n;
+        for (size_t b = 0; b < pre->n_blk; b++) {
+            const snn_spikes *s = &pre->spk[b];
+            for (size_t m = 0; m < s->n; m++) {
+                const double *w = pj->w_dense + (size_t)s->id[m] * n_post;
+                double mu = (double)s->mult[m];
+                if (s->mult[m] == 1)
+                    for (size_t j = lo; j < hi; j++)
+                        dst[j] += w[j];
+                else
+                    for (size_t j = lo; j < hi; j++)
+                        dst[j] += mu * w[j];
+                ev += (uint64_t)s->mult[m] * (hi - lo);
+            }
+        }
+        pt->events += ev;
+        return;
+    }
+    const size_t *row = pt->row;
+    const uint32_t *col = pt->col;
+    const double *w = pt->w;
+    snn_rule *rule = pj->rule;
+    for (size_t b = 0; b < pre->n_blk; b++) {
+        const snn_spikes *s = &pre->spk[b];
+        for (size_t m = 0; m < s->n; m++) {
+            uint32_t i = s->id[m];
+            size_t k0 = row[i], k1 = row[i + 1];
+            if (k0 == k1)
+                continue;
+            if (rule && rule->type->on_pre)
+                rule->type->on_pre(rule, pj, pt, i, k0, k1, k);
+            double mu = (double)s->mult[m];
+            if (pt->delay) {
+                for (size_t q = k0; q < k1; q++) {
+                    double *dst = snn_pop_slot(post, (k + 1 + pt->delay[q]) % D,
+                                               (size_t)pj->channel);
+                    dst[col[q]] += mu * w[q];
+                }
+            } else {
+                double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
+                if (s->mult[m] == 1)
+                    for (size_t q = k0; q < k1; q++)
+                        dst[col[q]] += w[q];
+                else
+                    for (size_t q = k0; q < k1; q++)
+                        dst[col[q]] += mu * w[q];
+            }
+            ev += (uint64_t)s->mult[m] * (k1 - k0);
+        }
+    }
+    pt->events += ev;
+    if (rule && rule->type->on_post) {
+        /* Post spikes of this partition, in canonical order. */
+        for (size_t b = pt->post_lo / SNN_BLOCK; b < post->n_blk && b * SNN_BLOCK < pt->post_hi;
+             b++) {
+            const snn_spikes *s = &post->spk[b];
+            for (size_t m = 0; m < s->n; m++)
+                rule->type->on_post(rule, pj, pt, s->id[m], k);
+        }
+    }
+}
+
+int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_run_opts *opts,
+                        snn_err *err)
+{
+    size_t k0 = net->step, k1 = net->step + n_steps;
+    int status = SNN_OK;
+    snn_err rec_err;
+    snn_err_clear(&rec_err);
+    volatile int quit = 0;
+
+#pragma omp parallel num_threads(net->threads)
+    {
+        int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        for (size_t k = k0; k < k1; k++) {
+#pragma omp single
+            apply_currents(net, k);
+            /* implicit barrier */
+#pragma omp for schedule(dynamic, 1)
+            for (size_t w = 0; w < net->n_work; w++) {
+                snn_pop *p = &net->pops[net->work[w].pop];
+                snn_pop_step_block(p, net->work[w].blk, k % p->ring_slots, k);
+            }
+            /* implicit barrier: every spike list of step k is complete */
+            for (size_t j = 0; j < net->n_projs; j++) {
+                snn_proj *pj = &net->projs[j];
+                for (size_t t = (size_t)tid; t < pj->n_parts; t += (size_t)nth)
+                    transmit(pj, &pj->parts[t], k);
+            }
+#pragma omp barrier
+#pragma omp single
+            {
+                for (size_t i = 0; i < net->n_pops; i++) {
+                    const snn_pop *p = &net->pops[i];
+                    uint64_t c = 0;
+                    for (size_t b = 0; b < p->n_blk; b++)
+                        for (size_t m = 0; m < p->spk[b].n; m++)
+                            c += p->spk[b].mult[m];
+                    net->spike_count[i] += c;
+                }
+                net->step = k + 1;
+                if (rec && snn_rec_step(rec, net, &rec_err)) {
+                    status = rec_err.code;
+                    quit = 1;
+                }
+                if (opts && opts->stop && *opts->stop && !quit) {
+                    status = SNN_EINTR;
+                    quit = 1;
+                }
+                if (opts && opts->progress && opts->progress_every &&
+                    ((k + 1 - k0) % opts->progress_every == 0 || k + 1 == k1))
+                    opts->progress(opts->ud, k + 1, net->n_steps);
+            }
+            /* implicit barrier: everyone sees quit */
+            if (quit)
+                break;
+        }
+    }
+    if (status == SNN_EINTR)
+        SNN_FAIL(err, SNN_EINTR, "interrupted at t = %g ms (step %zu of %zu)",
+                 (double)net->step * net->dt_ms, net->step, net->n_steps);
+    if (status) {
+        if (err)
+            *err = rec_err;
+        return status;
+    }
+    return SNN_OK;
+}

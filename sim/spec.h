@@ -1,0 +1,135 @@
+/*
+ * sim/spec.h: the validated, plain description of a run that io/cfg.c builds
+ * from a parameter file and sim/net.c builds a network from.
+ *
+ * No libconfig pointer survives into a spec: every string and array is owned
+ * by the spec and released by snn_spec_free().  Values are in the units the
+ * descriptor tables state (ms, mV, pA, pF, nS, Hz).
+ */
+#ifndef SNN_SPEC_H
+#define SNN_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define SNN_NAME_MAX 64
+
+/* A number drawn per neuron or per synapse. */
+typedef enum {
+    SNN_DIST_NONE = 0,   /* not given: model default */
+    SNN_DIST_CONST,      /* a */
+    SNN_DIST_UNIFORM,    /* uniform on [a, b) */
+    SNN_DIST_NORMAL,     /* mean a, sd b, truncated to [lo, hi] */
+    SNN_DIST_ARRAY       /* values[i], one per neuron */
+} snn_dist_kind;
+
+typedef struct snn_dist {
+    snn_dist_kind kind;
+    double a, b;
+    double lo, hi;        /* truncation of NORMAL (-inf/+inf when absent) */
+    double *values;       /* ARRAY: owned, n_values entries */
+    size_t n_values;
+} snn_dist;
+
+/* Where a setting came from, for errors found after parsing. */
+typedef struct snn_where {
+    char file[256];
+    int line;
+} snn_where;
+
+typedef struct snn_pop_spec {
+    char name[SNN_NAME_MAX];
+    const snn_model_type *type;
+    size_t n;
+    double *par;          /* type->n_params values, defaults applied; owned */
+    snn_dist *init;       /* type->n_state initial values; owned */
+    /* Spike-list sources (type->takes_spike_list): spike i is neuron
+       spike_ids[i] at spike_times_ms[i].  Owned. */
+    size_t n_spikes;
+    uint32_t *spike_ids;
+    double *spike_times_ms;
+    snn_where where;
+} snn_pop_spec;
+
+typedef enum {
+    SNN_CONN_ALL_TO_ALL = 0,
+    SNN_CONN_ONE_TO_ONE,
+    SNN_CONN_BERNOULLI,   /* pairwise_bernoulli(p) */
+    SNN_CONN_INDEGREE     /* fixed_indegree(k) */
+} snn_conn_kind;
+
+typedef struct snn_proj_spec {
+    char name[SNN_NAME_MAX];       /* "pre->post" unless named */
+    uint32_t pre, post;            /* indices into snn_spec.pops */
+    int channel;                   /* receptor index in the post model */
+    snn_conn_kind conn;
+    double p;                      /* BERNOULLI */
+    size_t k;                      /* INDEGREE */
+    bool autapses;                 /* allow i->i when pre == post */
+    bool multapses;                /* INDEGREE: allow repeated pre */
+    snn_dist weight;               /* post model's weight unit */
+    snn_dist delay_ms;             /* CONST or UNIFORM; >= dt after rounding */
+    snn_where where;
+} snn_proj_spec;
+
+/* Piecewise-constant current injected into a population (or some of its
+   neurons): amplitude amp_pA[j] from t_ms[j] until the next change. */
+typedef struct snn_current_spec {
+    char name[SNN_NAME_MAX];
+    uint32_t target;               /* population index */
+    size_t n_neurons;              /* 0: every neuron */
+    uint32_t *neurons;             /* owned */
+    size_t n_changes;
+    double *t_ms;                  /* owned, ascending */
+    double *amp_pA;                /* owned */
+    snn_where where;
+} snn_current_spec;
+
+typedef struct snn_rec_state_spec {
+    uint32_t pop;
+    size_t n_vars;
+    int *vars;                     /* state indices; owned */
+    size_t n_neurons;
+    uint32_t *neurons;             /* owned */
+    double interval_ms;
+} snn_rec_state_spec;
+
+typedef struct snn_rec_weight_spec {
+    uint32_t proj;
+    double interval_ms;
+} snn_rec_weight_spec;
+
+typedef struct snn_spec {
+    /* simulation */
+    double dt_ms;
+    double duration_ms;
+    uint64_t seed;
+    int threads;                   /* 0: OpenMP default */
+    /* network */
+    size_t n_pops;
+    snn_pop_spec *pops;            /* neuron populations and spike sources */
+    size_t n_projs;
+    snn_proj_spec *projs;
+    size_t n_currents;
+    snn_current_spec *currents;
+    /* record */
+    bool *rec_spikes;              /* n_pops flags */
+    size_t n_rec_state;
+    snn_rec_state_spec *rec_state;
+    size_t n_rec_weights;
+    snn_rec_weight_spec *rec_weights;
+    /* output */
+    char output[1024];             /* path of the HDF5 file */
+    int compression;               /* deflate level 0..9 */
+    /* provenance */
+    char source[1024];             /* parameter file path */
+    char *resolved;                /* the full resolved parameter set, libconfig text */
+} snn_spec;
+
+/* Release everything the spec owns, then the spec itself; NULL is fine. */
+void snn_spec_free(snn_spec *s);
+
+#endif

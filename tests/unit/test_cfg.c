@@ -1,0 +1,742 @@
+/*
+ * tests/unit/test_cfg.c: parameter files -> snn_spec (io/cfg.c).
+ *
+ * A complete good file is checked field by field; every tests/data/bad_*.cfg
+ * must fail with SNN_ECFG and a message naming "bad_x.cfg:LINE" and the
+ * offending key or the suggestion; command-line overrides change, add and
+ * reject values; the resolved text loads back to the same spec.  Uses the
+ * real model registry (models/lif.c, lif_cond.c, poisson.c, spike_times.c).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support.h"
+
+#include "io/cfg.h"
+
+#define DATA(f) SNN_TEST_DATA "/" f
+
+/* Load a file; assert success. */
+static snn_spec *load_ok(const char *path, const char *const *ov, size_t n_ov)
+{
+    snn_err err = {0};
+    snn_spec *s = NULL;
+    int rc = snn_cfg_load(path, ov, n_ov, &s, &err);
+    if (rc != SNN_OK)
+        fail_msg("loading %s failed (%d): %s", path, rc, err.msg);
+    assert_non_null(s);
+    return s;
+}
+
+static snn_spec *load_str_ok(const char *text, const char *name, const char *const *ov,
+                             size_t n_ov)
+{
+    snn_err err = {0};
+    snn_spec *s = NULL;
+    int rc = snn_cfg_load_string(text, name, ov, n_ov, &s, &err);
+    if (rc != SNN_OK)
+        fail_msg("loading string '%s' failed (%d): %s", name, rc, err.msg);
+    assert_non_null(s);
+    return s;
+}
+
+/* The message must contain each of the NULL-terminated substrings. */
+static void assert_msg(const char *msg, const char *const *want)
+{
+    for (size_t i = 0; want[i]; i++)
+        if (!strstr(msg, want[i]))
+            fail_msg("message \"%s\" lacks \"%s\"", msg, want[i]);
+}
+
+static void expect_fail_file(const char *path, const char *const *ov, size_t n_ov,
+                             const char *const *want)
+{
+    snn_err err = {0};
+    snn_spec *s = (snn_spec *)1;
+    int rc = snn_cfg_load(path, ov, n_ov, &s, &err);
+    if (rc != SNN_ECFG)
+        fail_msg("%s: expected SNN_ECFG, got %d (%s)", path, rc, err.msg);
+    assert_null(s);
+    assert_int_equal(err.code, SNN_ECFG);
+    assert_msg(err.msg, want);
+}
+
+static void expect_fail_str(const char *text, const char *name, const char *const *ov,
+                            size_t n_ov, const char *const *want)
+{
+    snn_err err = {0};
+    snn_spec *s = (snn_spec *)1;
+    int rc = snn_cfg_load_string(text, name, ov, n_ov, &s, &err);
+    if (rc != SNN_ECFG)
+        fail_msg("%s: expected SNN_ECFG, got %d (%s)", name, rc, err.msg);
+    assert_null(s);
+    assert_msg(err.msg, want);
+}
+
+static size_t pop_index(const snn_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_pops; i++)
+        if (strcmp(s->pops[i].name, name) == 0)
+            return i;
+    fail_msg("no population %s", name);
+    return 0;
+}
+
+static double par(const snn_pop_spec *p, const char *key)
+{
+    int j = snn_model_param_index(p->type, key);
+    if (j < 0)
+        fail_msg("model %s has no parameter %s", p->type->name, key);
+    return p->par[j];
+}
+
+static const snn_dist *init_of(const snn_pop_spec *p, const char *var)
+{
+    int v = snn_model_state_index(p->type, var);
+    if (v < 0)
+        fail_msg("model %s has no state %s", p->type->name, var);
+    return &p->init[v];
+}
+
+/* ---- the good file ---------------------------------------------------------- */
+
+static void test_good_file(void **state)
+{
+    snn_spec *s = load_ok(DATA("good_net.cfg"), NULL, 0);
+
+    snn_assert_close(s->dt_ms, 0.1, 0, 0);
+    snn_assert_close(s->duration_ms, 250.0, 0, 0);
+    assert_int_equal(s->seed, 42);
+    assert_int_equal(s->threads, 0);
+
+    /* populations in file order (two from the @include), then spike inputs */
+    const char *names[] = {"exc", "inh", "single", "ten", "ext", "stim", "one"};
+    const char *models[] = {"lif", "lif_cond", "lif", "lif", "poisson", "spike_times",
+                            "spike_times"};
+    size_t sizes[] = {80, 20, 1, 10, 10, 2, 1};
+    assert_int_equal(s->n_pops, 7);
+    for (size_t i = 0; i < 7; i++) {
+        assert_string_equal(s->pops[i].name, names[i]);
+        assert_string_equal(s->pops[i].type->name, models[i]);
+        assert_int_equal(s->pops[i].n, sizes[i]);
+        assert_non_null(s->pops[i].par);
+        assert_non_null(s->pops[i].init);
+    }
+    assert_int_equal(s->pops[0].where.line, 10);
+    assert_non_null(strstr(s->pops[0].where.file, "good_net.cfg"));
+    assert_int_equal(s->pops[2].where.line, 2);
+    assert_string_equal(s->pops[2].where.file, DATA("good_net_inc.cfg"));
+
+    /* parameters: given (int accepted), option index, defaults */
+    const snn_pop_spec *exc = &s->pops[0], *inh = &s->pops[1], *single = &s->pops[2];
+    snn_assert_close(par(exc, "tau_m"), 20.0, 0, 0);
+    snn_assert_close(par(exc, "V_th"), -50.0, 0, 0);
+    snn_assert_close(par(exc, "synapse"), 1.0, 0, 0); /* "delta" */
+    snn_assert_close(par(exc, "C_m"), 250.0, 0, 0);
+    snn_assert_close(par(&s->pops[3], "synapse"), 0.0, 0, 0); /* default "exp" */
+    snn_assert_close(par(single, "I_e"), 376.0, 0, 0);
+    snn_assert_close(par(single, "t_ref"), 0.0, 0, 0);
+    snn_assert_close(par(inh, "g_L"), 16.7, 0, 0);
+    snn_assert_close(par(&s->pops[4], "rate_hz"), 20.0, 0, 0);
+
+    /* initial values */
+    const snn_dist *d = init_of(exc, "V_m");
+    assert_int_equal(d->kind, SNN_DIST_UNIFORM);
+    snn_assert_close(d->a, -70.0, 0, 0);
+    snn_assert_close(d->b, -55.0, 0, 0);
+    assert_int_equal(init_of(exc, "I_syn_ex")->kind, SNN_DIST_NONE);
+    d = init_of(inh, "V_m");
+    assert_int_equal(d->kind, SNN_DIST_NORMAL);
+    snn_assert_close(d->a, -60.0, 0, 0);
+    snn_assert_close(d->b, 2.0, 0, 0);
+    snn_assert_close(d->lo, -65.0, 0, 0);
+    snn_assert_close(d->hi, -55.0, 0, 0);
+    d = init_of(inh, "g_ex");
+    assert_int_equal(d->kind, SNN_DIST_CONST);
+    snn_assert_close(d->a, 0.5, 0, 0);
+    d = init_of(&s->pops[4], "rate");
+    assert_int_equal(d->kind, SNN_DIST_ARRAY);
+    assert_int_equal(d->n_values, 10);
+    for (size_t i = 0; i < 10; i++)
+        snn_assert_close(d->values[i], (double)(i + 1), 0, 0);
+
+    /* spike lists */
+    const snn_pop_spec *stim = &s->pops[5], *one = &s->pops[6];
+    assert_int_equal(stim->n_spikes, 3);
+    uint32_t ids[] = {0, 1, 0};
+    double ts[] = {1.0, 2.5, 2.5};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(stim->spike_ids[i], ids[i]);
+        snn_assert_close(stim->spike_times_ms[i], ts[i], 0, 0);
+    }
+    assert_int_equal(one->n_spikes, 1);
+    assert_int_equal(one->spike_ids[0], 0);
+    snn_assert_close(one->spike_times_ms[0], 0.1, 0, 0);
+
+    /* currents: pulse with neurons, step form, pulse without stop */
+    assert_int_equal(s->n_currents, 3);
+    const snn_current_spec *c = &s->currents[0];
+    assert_string_equal(c->name, "pulse");
+    assert_int_equal(c->target, 0);
+    assert_int_equal(c->n_neurons, 2);
+    assert_int_equal(c->neurons[0], 0);
+    assert_int_equal(c->neurons[1], 1);
+    assert_int_equal(c->n_changes, 2);
+    snn_assert_close(c->t_ms[0], 10.0, 0, 0);
+    snn_assert_close(c->amp_pA[0], 100.0, 0, 0);
+    snn_assert_close(c->t_ms[1], 50.0, 0, 0);
+    snn_assert_close(c->amp_pA[1], 0.0, 0, 0);
+    c = &s->currents[1];
+    assert_string_equal(c->name, "steps");
+    assert_int_equal(c->target, 1);
+    assert_int_equal(c->n_neurons, 0);
+    assert_int_equal(c->n_changes, 2);
+    snn_assert_close(c->t_ms[0], 0.0, 0, 0);
+    snn_assert_close(c->amp_pA[0], 50.0, 0, 0);
+    snn_assert_close(c->t_ms[1], 100.0, 0, 0);
+    snn_assert_close(c->amp_pA[1], 0.0, 0, 0);
+    c = &s->currents[2];
+    assert_int_equal(c->target, 2);
+    assert_int_equal(c->n_changes, 1);
+    snn_assert_close(c->t_ms[0], 0.0, 0, 0);
+    snn_assert_close(c->amp_pA[0], -5.0, 0, 0);
+
+    /* projections */
+    assert_int_equal(s->n_projs, 6);
+    const snn_proj_spec *p = &s->projs[0];
+    assert_string_equal(p->name, "ee");
+    assert_int_equal(p->pre, 0);
+    assert_int_equal(p->post, 0);
+    assert_int_equal(p->channel, 0);
+    assert_int_equal(p->conn, SNN_CONN_BERNOULLI);
+    snn_assert_close(p->p, 0.1, 0, 0);
+    assert_false(p->autapses);
+    assert_int_equal(p->weight.kind, SNN_DIST_CONST);
+    snn_assert_close(p->weight.a, 0.5, 0, 0);
+    assert_int_equal(p->delay_ms.kind, SNN_DIST_CONST);
+    snn_assert_close(p->delay_ms.a, 1.5, 0, 0);
+    assert_int_equal(p->where.line, 43);
+
+    p = &s->projs[1];
+    assert_string_equal(p->name, "ei");
+    assert_int_equal(p->post, 1);
+    assert_int_equal(p->channel, 0);
+    assert_int_equal(p->conn, SNN_CONN_INDEGREE);
+    assert_int_equal(p->k, 8);
+    assert_false(p->multapses);
+    assert_int_equal(p->weight.kind, SNN_DIST_NORMAL);
+    snn_assert_close(p->weight.a, 1.0, 0, 0);
+    snn_assert_close(p->weight.b, 0.2, 0, 0);
+    snn_assert_close(p->weight.lo, 0.0, 0, 0);
+    assert_true(isinf(p->weight.hi) && p->weight.hi > 0);
+    assert_int_equal(p->delay_ms.kind, SNN_DIST_UNIFORM);
+    snn_assert_close(p->delay_ms.a, 1.0, 0, 0);
+    snn_assert_close(p->delay_ms.b, 2.0, 0, 0);
+
+    p = &s->projs[2];
+    assert_int_equal(p->pre, 1);
+    assert_int_equal(p->post, 0);
+    assert_int_equal(p->channel, 1);
+    assert_int_equal(p->conn, SNN_CONN_ALL_TO_ALL);
+    assert_int_equal(p->weight.kind, SNN_DIST_UNIFORM);
+    snn_assert_close(p->weight.a, -2.0, 0, 0);
+    snn_assert_close(p->weight.b, -1.0, 0, 0);
+    assert_int_equal(p->delay_ms.kind, SNN_DIST_CONST);
+    snn_assert_close(p->delay_ms.a, 0.1, 0, 0); /* default dt_ms */
+
+    p = &s->projs[3];
+    assert_int_equal(p->k, 30);
+    assert_true(p->multapses);
+    assert_true(p->autapses);
+    assert_int_equal(p->channel, 1);
+
+    p = &s->projs[4];
+    assert_int_equal(p->pre, pop_index(s, "stim"));
+    assert_int_equal(p->post, pop_index(s, "single"));
+
+    p = &s->projs[5];
+    assert_int_equal(p->pre, 4);
+    assert_int_equal(p->post, 3);
+    assert_int_equal(p->conn, SNN_CONN_ONE_TO_ONE);
+    assert_true(p->weight.a == 0.123456789012345678);
+
+    /* record */
+    bool spikes[] = {true, false, false, false, true, false, false};
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(s->rec_spikes[i], spikes[i]);
+    assert_int_equal(s->n_rec_state, 2);
+    const snn_rec_state_spec *r = &s->rec_state[0];
+    assert_int_equal(r->pop, 0);
+    assert_int_equal(r->n_vars, 2);
+    assert_int_equal(r->vars[0], snn_model_state_index(exc->type, "V_m"));
+    assert_int_equal(r->vars[1], snn_model_state_index(exc->type, "I_syn_ex"));
+    assert_int_equal(r->n_neurons, 3);
+    assert_int_equal(r->neurons[2], 2);
+    snn_assert_close(r->interval_ms, 1.0, 0, 0);
+    r = &s->rec_state[1];
+    assert_int_equal(r->pop, 4);
+    assert_int_equal(r->n_vars, 1);
+    assert_int_equal(r->vars[0], 0);
+    assert_int_equal(r->n_neurons, 10); /* default: all, listed */
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(r->neurons[i], i);
+    snn_assert_close(r->interval_ms, 0.1, 0, 0); /* default dt_ms */
+    assert_int_equal(s->n_rec_weights, 1);
+    assert_int_equal(s->rec_weights[0].proj, 0);
+    snn_assert_close(s->rec_weights[0].interval_ms, 100.0, 0, 0);
+
+    /* output and provenance */
+    assert_string_equal(s->output, "good_out.h5");
+    assert_int_equal(s->compression, 4);
+    assert_string_equal(s->source, DATA("good_net.cfg"));
+    assert_non_null(s->resolved);
+    assert_non_null(strstr(s->resolved, "tau_syn_ex = 2.0;"));  /* a default written out */
+    assert_non_null(strstr(s->resolved, "0.12345678901234568")); /* full precision */
+    assert_non_null(strstr(s->resolved, "V_th = -50.0;"));       /* numbers print as floats */
+    assert_non_null(strstr(s->resolved, "size = 80;"));          /* integers stay integers */
+    snn_spec_free(s);
+}
+
+/* Defaults of everything optional, and the default output name. */
+static void test_defaults(void **state)
+{
+    const char *text = "simulation = { duration_ms = 10; };\n"
+                       "populations = { a = { model = \"lif\"; size = 3; }; };\n"
+                       "inputs = { src = { model = \"poisson\"; size = 2; }; };\n";
+    snn_spec *s = load_str_ok(text, "minimal", NULL, 0);
+    snn_assert_close(s->dt_ms, 0.1, 0, 0);
+    snn_assert_close(s->duration_ms, 10.0, 0, 0);
+    assert_int_equal(s->seed, 1);
+    assert_int_equal(s->threads, 0);
+    assert_int_equal(s->n_pops, 2);
+    const snn_model_type *t = s->pops[0].type;
+    for (size_t j = 0; j < t->n_params; j++)
+        snn_assert_close(s->pops[0].par[j], t->params[j].def, 0, 0);
+    for (size_t v = 0; v < t->n_state; v++)
+        assert_int_equal(s->pops[0].init[v].kind, SNN_DIST_NONE);
+    assert_true(s->rec_spikes[0]);  /* every population */
+    assert_false(s->rec_spikes[1]); /* but not inputs */
+    assert_int_equal(s->n_projs, 0);
+    assert_int_equal(s->n_currents, 0);
+    assert_int_equal(s->n_rec_state, 0);
+    assert_int_equal(s->n_rec_weights, 0);
+    assert_string_equal(s->output, "minimal.h5");
+    assert_int_equal(s->compression, 4);
+    assert_string_equal(s->source, "minimal");
+    snn_spec_free(s);
+
+    s = load_str_ok(text, "some/dir/net.v2.cfg", NULL, 0);
+    assert_string_equal(s->output, "net.v2.h5");
+    snn_spec_free(s);
+
+    /* record.spikes = "all" and [] */
+    const char *ov_all[] = {"record.spikes=\"all\""};
+    s = load_str_ok(text, "x", ov_all, 1);
+    assert_true(s->rec_spikes[0] && s->rec_spikes[1]);
+    snn_spec_free(s);
+    const char *ov_none[] = {"record.spikes=[]"};
+    s = load_str_ok(text, "x", ov_none, 1);
+    assert_false(s->rec_spikes[0] || s->rec_spikes[1]);
+    snn_spec_free(s);
+
+    /* 64-bit seed */
+    const char *ov_seed[] = {"simulation.seed=5000000000L"};
+    s = load_str_ok(text, "x", ov_seed, 1);
+    assert_true(s->seed == 5000000000ULL);
+    assert_non_null(strstr(s->resolved, "seed = 5000000000L;"));
+    snn_spec_free(s);
+}
+
+/* ---- bad files ------------------------------------------------------------- */
+
+typedef struct bad_case {
+    const char *file;
+    const char *where;   /* "bad_x.cfg:LINE:" */
+    const char *want[4]; /* further substrings, NULL-terminated */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"bad_unknown_key.cfg", "bad_unknown_key.cfg:7: ",
+     {"unknown key 'tau_mm' in populations.exc", "did you mean 'tau_m'?"}},
+    {"bad_syntax.cfg", "bad_syntax.cfg:4: ", {"syntax error", "duration_ms = ;"}},
+    {"bad_type.cfg", "bad_type.cfg:3: ", {"simulation.dt_ms must be a number, got a string"}},
+    {"bad_range.cfg", "bad_range.cfg:7: ",
+     {"populations.exc.tau_m = -1 ms is outside [0.001, 1e+09]", "(membrane time constant)"}},
+    {"bad_missing_size.cfg", "bad_missing_size.cfg:4: ",
+     {"populations.exc has no 'size' (number of neurons, required)"}},
+    {"bad_undefined_pop.cfg", "bad_undefined_pop.cfg:8: ",
+     {"projections.ee.pre", "'exx'", "did you mean 'exc'?"}},
+    {"bad_model.cfg", "bad_model.cfg:4: ", {"\"liff\" is not a known model", "did you mean 'lif'?"}},
+    {"bad_receptor.cfg", "bad_receptor.cfg:6: ",
+     {"receptor = \"ampa\"", "model lif", "valid: 'exc', 'inh'"}},
+    {"bad_spike_ids.cfg", "bad_spike_ids.cfg:9: ",
+     {"inputs.stim.spike_ids[2] = 2 is not a neuron of 'stim'"}},
+    {"bad_spike_len.cfg", "bad_spike_len.cfg:5: ", {"spike_ids has 1 entries", "has 2"}},
+    {"bad_spike_time.cfg", "bad_spike_time.cfg:4: ",
+     {"spike_times_ms[1] = 0.01 ms", "dt_ms = 0.1"}},
+    {"bad_delay.cfg", "bad_delay.cfg:6: ",
+     {"projections.ee.delay_ms", "0.04 ms is shorter than one step", "dt_ms = 0.1"}},
+    {"bad_duplicate.cfg", "bad_duplicate.cfg:7: ",
+     {"name 'exc' is already used by populations.exc at line 4"}},
+    {"bad_top_group.cfg", "bad_top_group.cfg:2: ",
+     {"unknown top-level group 'simulaton'", "did you mean 'simulation'?"}},
+    {"bad_choice.cfg", "bad_choice.cfg:5: ", {"synapse = \"delt\"", "did you mean 'delta'?"}},
+    {"bad_normal_mass.cfg", "bad_normal_mass.cfg:6: ",
+     {"projections.ee.weight", "keeps 7.62e-24 of its mass", "widen min/max"}},
+    {"bad_nonneg.cfg", "bad_nonneg.cfg:6: ",
+     {"weight = -1 nS is negative", "lif_cond", "non-negative"}},
+    {"bad_state_var.cfg", "bad_state_var.cfg:6: ",
+     {"\"Vm\" is not a state variable of model lif", "did you mean 'V_m'?"}},
+    {"bad_indegree.cfg", "bad_indegree.cfg:6: ",
+     {"projections.ee.k = 10", "9 distinct sources", "multapses = true"}},
+    {"bad_current_mixed.cfg", "bad_current_mixed.cfg:6: ", {"inputs.inj mixes the pulse form"}},
+    {"bad_current_order.cfg", "bad_current_order.cfg:7: ",
+     {"inputs.inj.times_ms[2] = 20 ms", "strictly ascending"}},
+    {"bad_interval.cfg", "bad_interval.cfg:6: ",
+     {"record.state[0].interval_ms = 0.25 ms is not a positive multiple of dt_ms = 0.1"}},
+    {"bad_init_array.cfg", "bad_init_array.cfg:5: ",
+     {"populations.exc.init.V_m has 2 values for 3 neurons"}},
+    {"bad_name.cfg", "bad_name.cfg:4: ", {"'exc-1' is not a valid name"}},
+    {"bad_missing_duration.cfg", "bad_missing_duration.cfg:2: ",
+     {"simulation has no 'duration_ms'", "required"}},
+    {"bad_record_twice.cfg", "bad_record_twice.cfg:6: ",
+     {"population 'exc' is already recorded by record.state[0]"}},
+    {"bad_connector.cfg", "bad_connector.cfg:6: ",
+     {"\"pairwise_bernouli\" is not a connector", "did you mean 'pairwise_bernoulli'?"}},
+    {"bad_p.cfg", "bad_p.cfg:6: ", {"projections.ee.p = 1.5 is outside [0, 1]"}},
+    {"bad_p_unused.cfg", "bad_p_unused.cfg:6: ",
+     {"projections.ee.p is only used by connector 'pairwise_bernoulli'", "'all_to_all'"}},
+    {"bad_include.cfg", "bad_include.cfg:3: ",
+     {"cannot open include file", "no_such_file.cfg", "relative to"}},
+    {"bad_post_source.cfg", "bad_post_source.cfg:7: ",
+     {"projections.pe.post = \"ext\" is a spike input", "takes no input"}},
+    {"bad_source_in_pops.cfg", "bad_source_in_pops.cfg:4: ",
+     {"\"poisson\" is a spike source", "under inputs"}},
+    {"bad_record_spikes.cfg", "bad_record_spikes.cfg:6: ",
+     {"record.spikes[1]", "'ihn'", "did you mean 'inh'?"}},
+    {"bad_wrong_group.cfg", "bad_wrong_group.cfg:2: ",
+     {"simulation must be a group", "got an integer 5"}},
+    {"bad_missing_weight.cfg", "bad_missing_weight.cfg:5: ",
+     {"projections.ee has no 'weight'", "pA", "required"}},
+    /* the location is the included file's (path relative to the includer) */
+    {"bad_in_include.cfg", "inc_bad_part.cfg:3: ",
+     {"populations.exc.V_reset = 2000 mV is outside [-1000, 1000]"}},
+};
+
+static void test_bad_files(void **state)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case *b = &bad_cases[i];
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", SNN_TEST_DATA, b->file);
+        snn_err err = {0};
+        snn_spec *s = (snn_spec *)1;
+        int rc = snn_cfg_load(path, NULL, 0, &s, &err);
+        if (rc != SNN_ECFG)
+            fail_msg("%s: expected SNN_ECFG, got %d (%s)", b->file, rc, err.msg);
+        assert_null(s);
+        /* FILE:LINE: comes first */
+        char prefix[1100];
+        snprintf(prefix, sizeof prefix, "%s/%s", SNN_TEST_DATA, b->where);
+        if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
+            fail_msg("%s: message \"%s\" does not start with \"%s\"", b->file, err.msg, prefix);
+        assert_msg(err.msg, b->want);
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    const char *want[] = {"no_such_dir/x.cfg: cannot open the parameter file", NULL};
+    expect_fail_file(DATA("no_such_dir/x.cfg"), NULL, 0, want);
+    const char *want_dir[] = {"cannot read the parameter file", NULL};
+    expect_fail_file(SNN_TEST_DATA, NULL, 0, want_dir);
+}
+
+static void test_string_errors(void **state)
+{
+    const char *want1[] = {"str.cfg:2: syntax error", NULL};
+    expect_fail_str("simulation = { duration_ms = 1.0; };\npopulations = { a = { size = ; }; };\n",
+                    "str.cfg", NULL, 0, want1);
+    const char *want2[] = {"str.cfg: nothing to simulate", NULL};
+    expect_fail_str("simulation = { duration_ms = 1.0; };\n", "str.cfg", NULL, 0, want2);
+    const char *want3[] = {"str.cfg", "has no 'simulation'", NULL};
+    expect_fail_str("", "str.cfg", NULL, 0, want3);
+    /* a typo of the key "model" itself */
+    const char *want4[] = {"str.cfg:2: unknown key 'modle' in populations.a",
+                           "did you mean 'model'?", NULL};
+    expect_fail_str("simulation = { duration_ms = 1.0; };\n"
+                    "populations = { a = { modle = \"lif\"; size = 2; }; };\n",
+                    "str.cfg", NULL, 0, want4);
+    /* duration shorter than one step */
+    const char *want5[] = {"str.cfg:1: simulation.duration_ms = 0.01 ms is shorter than one step",
+                           NULL};
+    expect_fail_str("simulation = { duration_ms = 0.01; };\n"
+                    "populations = { a = { model = \"lif\"; size = 2; }; };\n",
+                    "str.cfg", NULL, 0, want5);
+    /* fixed_indegree with multapses but no possible source */
+    const char *want6[] = {"str.cfg:3: projections.s.k", "no source to draw", NULL};
+    expect_fail_str("simulation = { duration_ms = 1.0; };\n"
+                    "populations = { a = { model = \"lif\"; size = 1; }; };\n"
+                    "projections = { s = { pre = \"a\"; post = \"a\"; connector = \"fixed_indegree\";"
+                    " k = 1; multapses = true; weight = 1.0; }; };\n",
+                    "str.cfg", NULL, 0, want6);
+}
+
+/* ---- overrides --------------------------------------------------------------- */
+
+static void test_override_change_and_add(void **state)
+{
+    const char *ov[] = {
+        "simulation.dt_ms=0.05",                       /* change */
+        "populations.exc.C_m=100",                     /* add a parameter */
+        "populations.exc.synapse=exp",                 /* a bare word is a string */
+        "projections.ee.delay_ms={uniform=[1.0,3.0];}", /* scalar -> group */
+        "record.state[1].interval_ms=0.5",             /* through a list index */
+        "inputs.stim.spike_times_ms[0]=3",             /* array element, int into floats */
+        "populations.extra={model=\"lif\"; size=4;}",  /* a new population, last */
+        "output.path=\"run2.h5\"",
+    };
+    snn_spec *s = load_ok(DATA("good_net.cfg"), ov, sizeof ov / sizeof ov[0]);
+    snn_assert_close(s->dt_ms, 0.05, 0, 0);
+    snn_assert_close(par(&s->pops[0], "C_m"), 100.0, 0, 0);
+    snn_assert_close(par(&s->pops[0], "synapse"), 0.0, 0, 0);
+    assert_int_equal(s->projs[0].delay_ms.kind, SNN_DIST_UNIFORM);
+    snn_assert_close(s->projs[0].delay_ms.b, 3.0, 0, 0);
+    snn_assert_close(s->rec_state[1].interval_ms, 0.5, 0, 0);
+    snn_assert_close(s->pops[pop_index(s, "stim")].spike_times_ms[0], 3.0, 0, 0);
+    snn_assert_close(s->pops[pop_index(s, "stim")].spike_times_ms[1], 2.5, 0, 0);
+    /* order kept: populations first, the new one after the included ones */
+    assert_int_equal(s->n_pops, 8);
+    assert_string_equal(s->pops[0].name, "exc");
+    assert_string_equal(s->pops[4].name, "extra");
+    assert_string_equal(s->pops[5].name, "ext");
+    assert_string_equal(s->output, "run2.h5");
+    assert_string_equal(s->pops[4].where.file, "command line -s populations.extra={model=\"lif\"; "
+                        "size=4;}");
+    /* the untouched sibling keeps its line */
+    assert_int_equal(s->projs[1].where.line, 45);
+    snn_spec_free(s);
+
+    /* replacing a whole population keeps its place in the order */
+    const char *ov2[] = {"populations.inh={model=\"lif\"; size=5;}"};
+    s = load_ok(DATA("good_net.cfg"), ov2, 1);
+    assert_string_equal(s->pops[1].name, "inh");
+    assert_string_equal(s->pops[1].type->name, "lif");
+    assert_int_equal(s->pops[1].n, 5);
+    assert_string_equal(s->pops[2].name, "single");
+    snn_spec_free(s);
+
+    /* later overrides win; an integer given for a number prints as a float */
+    const char *ov3[] = {"simulation.seed=7", "simulation.seed=8", "simulation.duration_ms=100"};
+    s = load_ok(DATA("good_net.cfg"), ov3, 3);
+    assert_int_equal(s->seed, 8);
+    assert_non_null(strstr(s->resolved, "duration_ms = 100.0;"));
+    assert_non_null(strstr(s->resolved, "seed = 8;"));
+    snn_spec_free(s);
+}
+
+static void test_override_errors(void **state)
+{
+    struct {
+        const char *ov;
+        const char *want[4];
+    } cases[] = {
+        {"simulation.dt_ms=abc",
+         {"command line -s simulation.dt_ms=abc: ", "simulation.dt_ms must be a number, got a string"}},
+        {"simulation.dt_ms=[1,", {"command line -s simulation.dt_ms=[1,: ", "cannot read the value"}},
+        {"simulation.dt_ms", {"command line -s simulation.dt_ms: expected KEY=VALUE"}},
+        {"populations.exc.tau_mm=5",
+         {"command line -s populations.exc.tau_mm=5: ", "unknown key 'tau_mm' in populations.exc",
+          "did you mean 'tau_m'?"}},
+        {"populations.exc.tau_m=-1",
+         {"command line -s populations.exc.tau_m=-1: ",
+          "populations.exc.tau_m = -1 ms is outside [0.001, 1e+09] (membrane time constant)"}},
+        {"simulaton.dt_ms=0.2",
+         {"command line -s simulaton.dt_ms=0.2: ", "did you mean 'simulation'?"}},
+        {"populations.exx.tau_m=3",
+         {"command line -s populations.exx.tau_m=3: ", "did you mean 'exc'?"}},
+        {"record.state[5].interval_ms=2", {"record.state has no element 5"}},
+        {"simulation.dt_ms.x=1", {"simulation.dt_ms is not a group"}},
+        {"projections.ee.pre=\"exx\"",
+         {"command line -s projections.ee.pre=\"exx\": ", "did you mean 'exc'?"}},
+        {"simulation.dt_ms=1; x = 2", {"more than one value"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *ov[] = {cases[i].ov};
+        expect_fail_file(DATA("good_net.cfg"), ov, 1, cases[i].want);
+    }
+}
+
+/* ---- the resolved text ------------------------------------------------------- */
+
+static void assert_dist_equal(const snn_dist *a, const snn_dist *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    if (a->kind == SNN_DIST_NONE)
+        return;
+    assert_true(a->a == b->a);
+    if (a->kind == SNN_DIST_UNIFORM || a->kind == SNN_DIST_NORMAL)
+        assert_true(a->b == b->b);
+    if (a->kind == SNN_DIST_NORMAL)
+        assert_true(a->lo == b->lo && a->hi == b->hi);
+    assert_int_equal(a->n_values, b->n_values);
+    for (size_t i = 0; i < a->n_values; i++)
+        assert_true(a->values[i] == b->values[i]);
+}
+
+static void assert_spec_equal(const snn_spec *a, const snn_spec *b)
+{
+    assert_true(a->dt_ms == b->dt_ms);
+    assert_true(a->duration_ms == b->duration_ms);
+    assert_true(a->seed == b->seed);
+    assert_int_equal(a->threads, b->threads);
+    assert_int_equal(a->n_pops, b->n_pops);
+    for (size_t i = 0; i < a->n_pops; i++) {
+        const snn_pop_spec *p = &a->pops[i], *q = &b->pops[i];
+        assert_string_equal(p->name, q->name);
+        assert_ptr_equal(p->type, q->type);
+        assert_int_equal(p->n, q->n);
+        for (size_t j = 0; j < p->type->n_params; j++)
+            assert_true(p->par[j] == q->par[j]);
+        for (size_t v = 0; v < p->type->n_state; v++)
+            assert_dist_equal(&p->init[v], &q->init[v]);
+        assert_int_equal(p->n_spikes, q->n_spikes);
+        for (size_t k = 0; k < p->n_spikes; k++) {
+            assert_int_equal(p->spike_ids[k], q->spike_ids[k]);
+            assert_true(p->spike_times_ms[k] == q->spike_times_ms[k]);
+        }
+    }
+    assert_int_equal(a->n_projs, b->n_projs);
+    for (size_t j = 0; j < a->n_projs; j++) {
+        const snn_proj_spec *p = &a->projs[j], *q = &b->projs[j];
+        assert_string_equal(p->name, q->name);
+        assert_int_equal(p->pre, q->pre);
+        assert_int_equal(p->post, q->post);
+        assert_int_equal(p->channel, q->channel);
+        assert_int_equal(p->conn, q->conn);
+        assert_true(p->p == q->p);
+        assert_int_equal(p->k, q->k);
+        assert_int_equal(p->autapses, q->autapses);
+        assert_int_equal(p->multapses, q->multapses);
+        assert_dist_equal(&p->weight, &q->weight);
+        assert_dist_equal(&p->delay_ms, &q->delay_ms);
+    }
+    assert_int_equal(a->n_currents, b->n_currents);
+    for (size_t c = 0; c < a->n_currents; c++) {
+        const snn_current_spec *p = &a->currents[c], *q = &b->currents[c];
+        assert_string_equal(p->name, q->name);
+        assert_int_equal(p->target, q->target);
+        assert_int_equal(p->n_neurons, q->n_neurons);
+        for (size_t k = 0; k < p->n_neurons; k++)
+            assert_int_equal(p->neurons[k], q->neurons[k]);
+        assert_int_equal(p->n_changes, q->n_changes);
+        for (size_t k = 0; k < p->n_changes; k++)
+            assert_true(p->t_ms[k] == q->t_ms[k] && p->amp_pA[k] == q->amp_pA[k]);
+    }
+    for (size_t i = 0; i < a->n_pops; i++)
+        assert_int_equal(a->rec_spikes[i], b->rec_spikes[i]);
+    assert_int_equal(a->n_rec_state, b->n_rec_state);
+    for (size_t r = 0; r < a->n_rec_state; r++) {
+        const snn_rec_state_spec *p = &a->rec_state[r], *q = &b->rec_state[r];
+        assert_int_equal(p->pop, q->pop);
+        assert_int_equal(p->n_vars, q->n_vars);
+        for (size_t k = 0; k < p->n_vars; k++)
+            assert_int_equal(p->vars[k], q->vars[k]);
+        assert_int_equal(p->n_neurons, q->n_neurons);
+        for (size_t k = 0; k < p->n_neurons; k++)
+            assert_int_equal(p->neurons[k], q->neurons[k]);
+        assert_true(p->interval_ms == q->interval_ms);
+    }
+    assert_int_equal(a->n_rec_weights, b->n_rec_weights);
+    for (size_t r = 0; r < a->n_rec_weights; r++) {
+        assert_int_equal(a->rec_weights[r].proj, b->rec_weights[r].proj);
+        assert_true(a->rec_weights[r].interval_ms == b->rec_weights[r].interval_ms);
+    }
+    assert_string_equal(a->output, b->output);
+    assert_int_equal(a->compression, b->compression);
+}
+
+static void round_trip(snn_spec *a)
+{
+    snn_spec *b = load_str_ok(a->resolved, "resolved", NULL, 0);
+    assert_spec_equal(a, b);
+    /* a fixed point: resolving the resolved text changes nothing but the
+       provenance comment on the first line */
+    const char *ta = strchr(a->resolved, '\n'), *tb = strchr(b->resolved, '\n');
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_string_equal(ta, tb);
+    snn_spec_free(b);
+}
+
+static void test_round_trip(void **state)
+{
+    snn_spec *a = load_ok(DATA("good_net.cfg"), NULL, 0);
+    round_trip(a);
+    snn_spec_free(a);
+
+    /* with overrides, odd doubles and strings needing escapes */
+    const char *ov[] = {"simulation.dt_ms=0.025", "populations.exc.tau_m=0.1234567890123456789",
+                        "populations.exc.E_L=-1e-7", "output.path=\"a \\\"b\\\"\\\\c.h5\"",
+                        "populations.exc.init.V_m=-65"};
+    a = load_ok(DATA("good_net.cfg"), ov, sizeof ov / sizeof ov[0]);
+    assert_string_equal(a->output, "a \"b\"\\c.h5");
+    round_trip(a);
+    snn_spec_free(a);
+
+    a = load_str_ok("simulation = { duration_ms = 5; };\n"
+                    "populations = { a = { model = \"lif\"; size = 1; }; };\n",
+                    "tiny", NULL, 0);
+    round_trip(a);
+    snn_spec_free(a);
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static void test_edit_distance(void **state)
+{
+    assert_int_equal(snn_cfg_edit_distance("", ""), 0);
+    assert_int_equal(snn_cfg_edit_distance("tau_m", "tau_m"), 0);
+    assert_int_equal(snn_cfg_edit_distance("tau_m", "tau_mm"), 1);
+    assert_int_equal(snn_cfg_edit_distance("V_m", "v_m"), 1);
+    assert_int_equal(snn_cfg_edit_distance("kitten", "sitting"), 3);
+    assert_int_equal(snn_cfg_edit_distance("flaw", "lawn"), 2);
+    assert_int_equal(snn_cfg_edit_distance("abc", ""), 3);
+    assert_int_equal(snn_cfg_edit_distance("", "abcd"), 4);
+    assert_int_equal(snn_cfg_edit_distance("simulaton", "simulation"), 1);
+    assert_int_equal(snn_cfg_edit_distance(NULL, "ab"), 2);
+}
+
+static void test_help(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    snn_cfg_help(f);
+    fclose(f);
+    const char *want[] = {"simulation", "dt_ms", "duration_ms", "required", "snn help model",
+                          "pairwise_bernoulli", "interval_ms", "compression", "uniform",
+                          "amplitudes_pA", NULL};
+    assert_msg(buf, want);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_string_errors),
+        cmocka_unit_test(test_override_change_and_add),
+        cmocka_unit_test(test_override_errors),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_help),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
