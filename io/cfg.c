@@ -30,13 +30,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <gsl/gsl_cdf.h>
 #include <libconfig.h>
 
 #include "../sim/pop.h"
 
+/* libconfig's own limit on nested @include. */
+#define MAX_INCLUDE_DEPTH 10
 /* Longest delay in steps: sim/net.c stores delays in 16 bits. */
-#define MAX_DELAY_STEPS 65535
+#define MAX_DELAY_STEPS SNN_MAX_DELAY_STEPS
 /* Least probability mass a truncated normal must keep: values are drawn by
    rejection, so a tiny mass would loop (almost) forever. */
 #define MIN_NORMAL_MASS 1e-3
@@ -2237,6 +2241,56 @@ static int read_error(ctx *c, const char *text)
                        near[0] ? "'" : "", hint);
 }
 
+static char *slurp(const char *path);
+
+/*
+ * check_includes: libconfig 1.5 calls exit() when an @include names a
+ * directory (its scanner fails on reading it), so every @include line of
+ * `text` (and, recursively, of the files it includes) is looked at first:
+ * a target that exists but is not a regular file is an SNN_ECFG error at
+ * the @include line.  Missing files are left to libconfig, which reports
+ * them.  Only the @include directives are inspected (libconfig accepts them
+ * only at the start of a line); parsing stays libconfig's.
+ */
+static int check_includes(ctx *c, const char *text, const char *label, int depth)
+{
+    int line = 1, rc = SNN_OK;
+    for (const char *p = text; p && *p && !rc; line++) {
+        const char *q = p + strspn(p, " \t");
+        const char *eol = strchr(p, '\n');
+        p = eol ? eol + 1 : NULL;
+        if (strncmp(q, "@include", 8) != 0)
+            continue;
+        q += 8;
+        q += strspn(q, " \t");
+        if (*q != '"')
+            continue;
+        size_t n = strcspn(q + 1, "\"\\\n");
+        if (q[1 + n] != '"')
+            continue; /* escapes or no closing quote: libconfig's business */
+        char name[1024], path[2048];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 1000 ? n : 1000), q + 1);
+        if (c->incdir)
+            snprintf(path, sizeof path, "%s/%s", c->incdir, name);
+        else
+            snprintf(path, sizeof path, "%s", name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (!S_ISREG(st.st_mode))
+            return snn_err_set(c->err, SNN_ECFG, "%.300s:%d: @include \"%.300s\": %.300s is %s, "
+                               "not a parameter file", label, line, name, path,
+                               S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+        if (depth + 1 >= MAX_INCLUDE_DEPTH)
+            continue; /* libconfig reports the nesting */
+        char *sub = slurp(path);
+        if (sub)
+            rc = check_includes(c, sub, path, depth + 1);
+        free(sub);
+    }
+    return rc;
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -2292,6 +2346,13 @@ int snn_cfg_load(const char *path, const char *const *overrides, size_t n_overri
     else
         strcpy(dir, ".");
     c.incdir = dir;
+    char *text = slurp(path);
+    int rc = text ? check_includes(&c, text, path, 0) : SNN_OK;
+    free(text);
+    if (rc) {
+        free(dir);
+        return rc;
+    }
     config_init(&c.cfg);
     config_set_include_dir(&c.cfg, dir);
     errno = 0;
@@ -2303,14 +2364,14 @@ int snn_cfg_load(const char *path, const char *const *overrides, size_t n_overri
             return snn_err_set(err, SNN_ECFG, "%s: cannot read the parameter file: %s", path,
                                e ? strerror(e) : "I/O error");
         }
-        char *text = slurp(path);
-        int rc = read_error(&c, text);
+        text = slurp(path);
+        rc = read_error(&c, text);
         free(text);
         config_destroy(&c.cfg);
         free(dir);
         return rc;
     }
-    int rc = finish(&c, overrides, n_overrides, out);
+    rc = finish(&c, overrides, n_overrides, out);
     free(dir);
     return rc;
 }
@@ -2326,9 +2387,12 @@ int snn_cfg_load_string(const char *text, const char *name, const char *const *o
     memset(&c, 0, sizeof c);
     c.name = name && name[0] ? name : "<string>";
     c.err = err;
+    int rc = check_includes(&c, text ? text : "", c.name, 0);
+    if (rc)
+        return rc;
     config_init(&c.cfg);
     if (!config_read_string(&c.cfg, text ? text : "")) {
-        int rc = read_error(&c, text);
+        rc = read_error(&c, text);
         config_destroy(&c.cfg);
         return rc;
     }

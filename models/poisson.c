@@ -2,9 +2,11 @@
  * models/poisson.c: independent Poisson spike sources.
  *
  * Method: in every step each neuron emits k ~ Poisson(rate dt) spikes, drawn
- * with gsl_ran_poisson from its block's stream p->rng[blk] (exact in
- * distribution for every mean, so k > 1 happens at high rates and is passed
- * on as the multiplicity of the spike).  Neurons whose rate is 0 (or
+ * from its block's stream p->rng[blk]: by inversion of the CDF (tabulated
+ * once per distinct rate)
+ * (one uniform per neuron and step) for means up to POISSON_INVERSION_MAX,
+ * by gsl_ran_poisson above.  k > 1 happens at high rates and is passed on
+ * as the multiplicity of the spike.  Neurons whose rate is 0 (or
  * negative) draw nothing, so they do not advance the stream.
  *
  * The rate is state, not a parameter: x[rate][i] (Hz) starts at rate_hz (or
@@ -30,6 +32,11 @@ static const snn_param_desc poisson_params[POISSON_N_PARAMS] = {
 
 static const char *const poisson_state[POISSON_N_STATE] = {"rate"};
 static const char *const poisson_state_unit[POISSON_N_STATE] = {"Hz"};
+
+/* Largest mean count drawn by inversion; above it, GSL's rejection method. */
+#define POISSON_INVERSION_MAX 10.0
+/* CDF terms tabulated per rate: P(k >= 48) < 1e-13 for mean <= 10. */
+#define POISSON_TABLE 48
 
 typedef struct poisson_consts {
     double dt_s;  /* step in seconds: mean count = rate (Hz) * dt_s */
@@ -70,10 +77,45 @@ static void poisson_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes
     size_t i0 = blk * SNN_BLOCK, i1 = snn_blk_end(p, blk);
     const double *rate = p->x[POISSON_RATE];
     gsl_rng *r = p->rng[blk];
+    double last_mu = -1.0, cdf[POISSON_TABLE];
     for (size_t i = i0; i < i1; i++) {
         if (!(rate[i] > 0.0))
             continue;
-        unsigned int c = gsl_ran_poisson(r, rate[i] * k->dt_s);
+        double mu = rate[i] * k->dt_s;
+        unsigned int c;
+        if (mu <= POISSON_INVERSION_MAX) {
+            /* Inversion of the CDF: one uniform per neuron.  Neighbours
+               usually share a rate, so the CDF table is reused. */
+            if (mu != last_mu) {
+                last_mu = mu;
+                double pk = exp(-mu), acc = pk;
+                cdf[0] = acc;
+                for (unsigned int q = 1; q < POISSON_TABLE; q++) {
+                    pk *= mu / (double)q;
+                    acc += pk;
+                    cdf[q] = acc;
+                }
+            }
+            double u = gsl_rng_uniform(r);
+            c = 0;
+            while (c < POISSON_TABLE && u >= cdf[c])
+                c++;
+            if (c == POISSON_TABLE) {
+                /* Beyond the table (probability < 1e-13): continue the
+                   sequential search from its last term. */
+                double pk = exp((POISSON_TABLE - 1) * log(mu) - mu -
+                                lgamma((double)POISSON_TABLE)),
+                       acc = cdf[POISSON_TABLE - 1];
+                c = POISSON_TABLE - 1;
+                while (u >= acc && pk > 0.0) {
+                    c++;
+                    pk *= mu / (double)c;
+                    acc += pk;
+                }
+            }
+        } else {
+            c = gsl_ran_poisson(r, mu);
+        }
         if (c > 0) {
             out->id[out->n] = (uint32_t)i;
             out->mult[out->n] = c;

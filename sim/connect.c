@@ -103,19 +103,21 @@ static int sources(const snn_proj_spec *ps, size_t n_pre, uint32_t j, bool self,
             }
             qsort(b->pre + start, k, sizeof(uint32_t), cmp_u32);
         } else if (2 * k <= avail) {
-            /* Rejection with a bitmap of chosen sources. */
+            /* Rejection with a bitmap of chosen sources; reading the bitmap
+               back word by word lists them in ascending order. */
             for (size_t m = 0; m < k;) {
                 uint32_t i = (uint32_t)gsl_rng_uniform_int(r, n_pre);
                 if ((excl && i == j) || (bits[i >> 6] >> (i & 63) & 1))
                     continue;
                 bits[i >> 6] |= 1ULL << (i & 63);
-                if (push(b, i))
-                    return -1;
                 m++;
             }
+            for (size_t wd = 0; wd <= (n_pre - 1) >> 6; wd++)
+                for (uint64_t x = bits[wd]; x; x &= x - 1)
+                    if (push(b, (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(x))))
+                        return -1;
             for (size_t m = start; m < b->n; m++)
                 bits[b->pre[m] >> 6] = 0;
-            qsort(b->pre + start, k, sizeof(uint32_t), cmp_u32);
         } else {
             /* Selection sampling (Knuth's algorithm S): ascending already. */
             size_t need = k, left = avail;
@@ -242,6 +244,11 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
     if (ps->conn == SNN_CONN_ONE_TO_ONE && n_pre != post->n)
         SNN_FAIL(err, SNN_ECFG, "%s:%d: projection '%s': one_to_one needs equal sizes (%zu -> %zu)",
                  ps->where.file, ps->where.line, ps->name, n_pre, post->n);
+    if (ps->conn == SNN_CONN_ONE_TO_ONE && pj->pre == pj->post && !ps->autapses)
+        SNN_FAIL(err, SNN_ECFG,
+                 "%s:%d: projection '%s': one_to_one from a population onto itself makes only "
+                 "autapses; set autapses = true",
+                 ps->where.file, ps->where.line, ps->name);
     if (ps->conn == SNN_CONN_INDEGREE && !ps->multapses) {
         size_t avail = n_pre - (pj->pre == pj->post && !ps->autapses ? 1 : 0);
         if (ps->k > avail)

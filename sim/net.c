@@ -94,11 +94,11 @@ int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err
             if (spec->projs[j].post != i)
                 continue;
             delay_steps(&spec->projs[j], spec->dt_ms, &lo, &hi);
-            if (lo < 1 || hi > UINT16_MAX) {
+            if (lo < 1 || hi > SNN_MAX_DELAY_STEPS) {
                 rc = snn_err_set(err, SNN_ECFG,
                                  "%s:%d: projection '%s': delay must be between 1 and %d steps",
                                  spec->projs[j].where.file, spec->projs[j].where.line,
-                                 spec->projs[j].name, UINT16_MAX);
+                                 spec->projs[j].name, SNN_MAX_DELAY_STEPS);
                 goto fail;
             }
             if (hi > maxd)

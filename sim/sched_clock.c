@@ -2,7 +2,8 @@
  * sim/sched_clock.c: the clock-driven step loop.
  *
  * One OpenMP parallel region spans the whole run.  Per step:
- *   1. one thread applies current-input changes due at t_k;
+ *   1. current-input changes due at t_k are in place (applied by one
+ *      thread at the end of the previous step);
  *   2. all threads update (population, block) work items: deliver ring slot
  *      k mod D, integrate exactly over dt, list the spikes (at t_{k+1});
  *   3. thread t routes every spike into partition t of each projection
@@ -126,13 +127,12 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
     snn_err_clear(&rec_err);
     volatile int quit = 0;
 
+    if (k0 < k1)
+        apply_currents(net, k0);
 #pragma omp parallel num_threads(net->threads)
     {
         int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         for (size_t k = k0; k < k1; k++) {
-#pragma omp single
-            apply_currents(net, k);
-            /* implicit barrier */
 #pragma omp for schedule(dynamic, 1)
             for (size_t w = 0; w < net->n_work; w++) {
                 snn_pop *p = &net->pops[net->work[w].pop];
@@ -164,6 +164,8 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
                     status = SNN_EINTR;
                     quit = 1;
                 }
+                if (k + 1 < k1)
+                    apply_currents(net, k + 1);
                 if (opts && opts->progress && opts->progress_every &&
                     ((k + 1 - k0) % opts->progress_every == 0 || k + 1 == k1))
                     opts->progress(opts->ud, k + 1, net->n_steps);

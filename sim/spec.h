@@ -16,6 +16,8 @@
 #include "model.h"
 
 #define SNN_NAME_MAX 64
+/* Longest delay in steps (per-synapse delays are stored as uint16). */
+#define SNN_MAX_DELAY_STEPS 65535
 
 /* A number drawn per neuron or per synapse. */
 typedef enum {

@@ -4,7 +4,7 @@
 # overrides, thread-count independence of the written spikes (read back with
 # h5py), snn info, an unwritable output path, and SIGINT leaving no file.
 set -u
-snn=$1 src=$2
+snn=$(realpath "$1") src=$(realpath "$2")
 data=$src/tests/data
 py=/usr/bin/python3
 work=$(mktemp -d)

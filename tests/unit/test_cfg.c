@@ -423,6 +423,7 @@ static const bad_case bad_cases[] = {
     /* the location is the included file's (path relative to the includer) */
     {"bad_in_include.cfg", "inc_bad_part.cfg:3: ",
      {"populations.exc.V_reset = 2000 mV is outside [-1000, 1000]"}},
+    {"bad_include_dir.cfg", "bad_include_dir.cfg:3: ", {"@include \".\"", "is a directory"}},
 };
 
 static void test_bad_files(void **state)

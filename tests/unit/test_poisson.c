@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_gamma.h>
+
 #include "sim/pop.h"
 #include "tests/support.h"
 
@@ -151,6 +154,69 @@ static void test_high_rate(void **state)
     teardown(&f);
 }
 
+/*
+ * The whole per-step count distribution is Poisson(mu): Pearson's chi-square
+ * over the classes 0..K-1 and ">= K" (K chosen so every class expects >= 20
+ * counts) must stay below the chi-square quantile with K degrees of freedom
+ * at p = 1e-6.  mu = 0.3 and 2 use the inversion sampler, mu = 9.5 its
+ * last regime, mu = 25 GSL's rejection sampler.
+ */
+static void check_distribution(double mu, uint64_t seed)
+{
+    fixture f;
+    size_t n = 1000, steps = 200, kmax = 64;
+    double dt = 0.1, rate = mu / (dt * 1e-3);
+    setup_spec(&f, n, rate);
+    build(&f, dt, seed);
+    uint64_t *cnt = calloc(n, sizeof *cnt);
+    double *obs = calloc(kmax + 1, sizeof *obs);
+    assert_non_null(cnt);
+    assert_non_null(obs);
+    for (size_t k = 0; k < steps; k++) {
+        memset(cnt, 0, n * sizeof *cnt);
+        step_all(&f, k, cnt);
+        for (size_t i = 0; i < n; i++)
+            obs[cnt[i] < kmax ? cnt[i] : kmax] += 1.0;
+    }
+    double total = (double)(n * steps), chi2 = 0.0, tail = 1.0;
+    size_t lo = 0, df = 0;
+    /* Merge the low classes until each expects >= 20, then the upper tail. */
+    double e_acc = 0.0, o_acc = 0.0;
+    for (size_t c = 0; c < kmax; c++) {
+        double pc = exp((double)c * log(mu) - mu - gsl_sf_lngamma((double)c + 1.0));
+        e_acc += pc * total;
+        o_acc += obs[c];
+        tail -= pc;
+        if (e_acc >= 20.0 && tail * total >= 20.0) {
+            chi2 += (o_acc - e_acc) * (o_acc - e_acc) / e_acc;
+            df++;
+            e_acc = o_acc = 0.0;
+            lo = c + 1;
+        }
+    }
+    double o_tail = o_acc;
+    for (size_t c = kmax; c <= kmax; c++)
+        o_tail += obs[c];
+    double e_tail = e_acc + (tail > 0 ? tail : 0) * total;
+    chi2 += (o_tail - e_tail) * (o_tail - e_tail) / e_tail;
+    double limit = gsl_cdf_chisq_Qinv(1e-6, (double)df);
+    print_message("mu %g: chi2 %.2f with %zu dof (limit %.2f), last class >= %zu\n", mu, chi2,
+                  df, limit, lo);
+    assert_true(df >= 1);
+    assert_true(chi2 < limit);
+    free(cnt);
+    free(obs);
+    teardown(&f);
+}
+
+static void test_count_distribution(void **state)
+{
+    check_distribution(0.3, 21);
+    check_distribution(2.0, 22);
+    check_distribution(9.5, 23);
+    check_distribution(25.0, 24);
+}
+
 /* Copies every spike list entry of `steps` steps into ids/mults (capacity
    cap); returns the number of entries. */
 static size_t record(fixture *f, size_t steps, uint32_t *ids, uint32_t *mults, size_t cap)
@@ -272,7 +338,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_low_rate),  cmocka_unit_test(test_high_rate),
         cmocka_unit_test(test_same_seed), cmocka_unit_test(test_rate_zero),
-        cmocka_unit_test(test_rate_array),
+        cmocka_unit_test(test_rate_array), cmocka_unit_test(test_count_distribution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
