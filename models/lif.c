@@ -39,6 +39,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "../sim/model.h"
@@ -164,6 +165,85 @@ static void lif_init(snn_pop *p)
 }
 
 /*
+ * propagate_exp / propagate_delta: pass 1 of lif_step over n neurons of a
+ * block (pointers offset to the block).  Arrivals jump at t_k, then V and the
+ * currents advance exactly over dt; V is clamped to V_reset where clamp != 0.
+ * fire[j] = 1 marks a neuron that fires (reached V_th + theta at t_{k+1},
+ * or, for delta synapses, by the jump itself); returns how many fire.
+ * Separate functions with restrict arguments so the loops vectorise.
+ */
+static inline __attribute__((always_inline)) double
+propagate_exp_t(const lif_consts *k, size_t n, const double *restrict clamp,
+                const double *restrict a_ex, const double *restrict a_in,
+                const double *restrict i_ext, double *restrict v, double *restrict i_ex,
+                double *restrict i_in, double *restrict theta, double *restrict fire,
+                const bool ext)
+{
+    const double e_l = k->e_l, p22 = k->p22, p21_ex = k->p21_ex, p21_in = k->p21_in;
+    const double p20 = k->p20, i_e = k->i_e, p11_ex = k->p11_ex, p11_in = k->p11_in;
+    const double v_reset = k->v_reset, v_th = k->v_th, decay = k->theta_decay;
+    double n_fire = 0.0; /* a count of 0/1 flags: exact in any summation order */
+#pragma omp simd reduction(+ : n_fire)
+    for (size_t j = 0; j < n; j++) {
+        double ie = i_ex[j] + a_ex[j], ii = i_in[j] + a_in[j];
+        double vf = e_l + p22 * (v[j] - e_l) + p21_ex * ie + p21_in * ii +
+                    p20 * (ext ? i_e + i_ext[j] : i_e);
+        double vj = clamp[j] != 0.0 ? v_reset : vf, th = theta[j] * decay;
+        v[j] = vj;
+        i_ex[j] = ie * p11_ex;
+        i_in[j] = ii * p11_in;
+        theta[j] = th;
+        fire[j] = vj >= v_th + th ? 1.0 : 0.0;
+        n_fire += fire[j];
+    }
+    return n_fire;
+}
+
+/* Specialisations with and without an external current. */
+#define LIF_EXP_VARIANT(name, ext)                                                      \
+    static double name(const lif_consts *k, size_t n, const double *restrict clamp,            \
+                       const double *restrict a_ex, const double *restrict a_in,               \
+                       const double *restrict i_ext, double *restrict v, double *restrict i_ex, \
+                       double *restrict i_in, double *restrict theta, double *restrict fire)   \
+    {                                                                                          \
+        return propagate_exp_t(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire,     \
+                               ext);                                                    \
+    }
+LIF_EXP_VARIANT(propagate_exp_0, false)
+LIF_EXP_VARIANT(propagate_exp_1, true)
+
+static double propagate_delta(const lif_consts *k, size_t n, const double *restrict clamp,
+                              const double *restrict a_ex, const double *restrict a_in,
+                              const double *restrict i_ext, double *restrict v,
+                              double *restrict i_ex, double *restrict i_in,
+                              double *restrict theta, double *restrict fire)
+{
+    const double e_l = k->e_l, p22 = k->p22, p21_ex = k->p21_ex, p21_in = k->p21_in;
+    const double p20 = k->p20, i_e = k->i_e, p11_ex = k->p11_ex, p11_in = k->p11_in;
+    const double v_reset = k->v_reset, v_th = k->v_th, decay = k->theta_decay;
+    double n_fire = 0.0;
+#pragma omp simd reduction(+ : n_fire)
+    for (size_t j = 0; j < n; j++) {
+        /* Input during refractoriness is discarded (as NEST iaf_psc_delta).
+           A jump that reaches threshold is a spike even if V decays below
+           it by the end of the step. */
+        double vj = v[j] + (clamp[j] != 0.0 ? 0.0 : a_ex[j] + a_in[j]);
+        double jump = clamp[j] == 0.0 && vj >= v_th + theta[j] ? 1.0 : 0.0;
+        double vf = e_l + p22 * (vj - e_l) + p21_ex * i_ex[j] + p21_in * i_in[j] +
+                    p20 * (i_e + i_ext[j]);
+        vj = clamp[j] != 0.0 ? v_reset : vf;
+        double th = theta[j] * decay;
+        v[j] = vj;
+        i_ex[j] *= p11_ex;
+        i_in[j] *= p11_in;
+        theta[j] = th;
+        fire[j] = jump != 0.0 || vj >= v_th + th ? 1.0 : 0.0;
+        n_fire += fire[j];
+    }
+    return n_fire;
+}
+
+/*
  * lif_step: advance the neurons of block `blk` over one step [t_k, t_{k+1}].
  *
  * Applies the arrivals in->arr (pA for exp synapses, mV for delta) at t_k,
@@ -174,6 +254,7 @@ static void lif_init(snn_pop *p)
  */
 static void lif_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *out)
 {
+    static const double no_current[SNN_BLOCK];
     const lif_consts *k = p->consts;
     size_t i0 = blk * SNN_BLOCK, i1 = snn_blk_end(p, blk);
     double *restrict v = p->x[LIF_V] + i0;
@@ -181,43 +262,38 @@ static void lif_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *ou
     double *restrict i_in = p->x[LIF_I_IN] + i0;
     double *restrict theta = p->x[LIF_THETA] + i0;
     int32_t *restrict refr = p->refr + i0;
-    const double *a_ex = in->arr[LIF_EXC], *a_in = in->arr[LIF_INH];
-    const double *i_ext = in->i_ext;
-    size_t n = i1 - i0;
+    const double *restrict a_ex = in->arr[LIF_EXC], *restrict a_in = in->arr[LIF_INH];
+    const double *restrict i_ext = in->i_ext ? in->i_ext : no_current;
+    const size_t n = i1 - i0;
 
+    /* Pass 1 (vectorisable): refractory countdown, then arrivals, exact
+       propagation and the clamp to V_reset while refractory. */
+    double clamp[SNN_BLOCK]; /* 1.0 while refractory (doubles compare in SIMD on any x86-64) */
     for (size_t j = 0; j < n; j++) {
-        double vj = v[j], ie = i_ex[j], ii = i_in[j];
-        bool spike = false;
-        if (k->delta) {
-            if (refr[j] == 0) {
-                vj += a_ex[j] + a_in[j];
-                spike = vj >= k->v_th + theta[j];
-            }
-        } else {
-            ie += a_ex[j];
-            ii += a_in[j];
-        }
-        if (refr[j] > 0) {
-            refr[j]--;
-            vj = k->v_reset;
-        } else {
-            double i_c = k->i_e + (i_ext ? i_ext[j] : 0.0);
-            vj = k->e_l + k->p22 * (vj - k->e_l) + k->p21_ex * ie + k->p21_in * ii +
-                 k->p20 * i_c;
-        }
-        i_ex[j] = ie * k->p11_ex;
-        i_in[j] = ii * k->p11_in;
-        double th = theta[j] * k->theta_decay;
-        if (spike || vj >= k->v_th + th) {
-            vj = k->v_reset;
+        int32_t r = refr[j];
+        clamp[j] = r > 0 ? 1.0 : 0.0;
+        refr[j] = r > 0 ? r - 1 : 0;
+    }
+    double fire[SNN_BLOCK];
+    double n_fire;
+    if (k->delta)
+        n_fire = propagate_delta(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
+    else if (in->i_ext)
+        n_fire = propagate_exp_1(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
+    else
+        n_fire = propagate_exp_0(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
+    if (n_fire == 0.0)
+        return;
+    /* Pass 2: reset, refractoriness, adaptation; ids ascending. */
+    for (size_t j = 0; j < n; j++) {
+        if (fire[j] != 0.0) {
+            v[j] = k->v_reset;
             refr[j] = k->ref_steps;
-            th += k->theta_plus;
+            theta[j] += k->theta_plus;
             out->id[out->n] = (uint32_t)(i0 + j);
             out->mult[out->n] = 1;
             out->n++;
         }
-        theta[j] = th;
-        v[j] = vj;
     }
 }
 

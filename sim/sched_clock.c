@@ -118,6 +118,38 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k)
     }
 }
 
+/* The one-thread part of a step, after all spikes are routed: count spikes,
+   hand the step to the recorder, apply the next step's current changes,
+   report progress.  Returns non-zero when the run must stop. */
+static int end_step(snn_net *net, size_t k, size_t k0, size_t k1, snn_rec *rec,
+                    const snn_run_opts *opts, int *status, snn_err *rec_err)
+{
+    for (size_t i = 0; i < net->n_pops; i++) {
+        const snn_pop *p = &net->pops[i];
+        uint64_t c = 0;
+        for (size_t b = 0; b < p->n_blk; b++)
+            for (size_t m = 0; m < p->spk[b].n; m++)
+                c += p->spk[b].mult[m];
+        net->spike_count[i] += c;
+    }
+    net->step = k + 1;
+    int quit = 0;
+    if (rec && snn_rec_step(rec, net, rec_err)) {
+        *status = rec_err->code;
+        quit = 1;
+    }
+    if (opts && opts->stop && *opts->stop && !quit) {
+        *status = SNN_EINTR;
+        quit = 1;
+    }
+    if (k + 1 < k1)
+        apply_currents(net, k + 1);
+    if (opts && opts->progress && opts->progress_every &&
+        ((k + 1 - k0) % opts->progress_every == 0 || k + 1 == k1))
+        opts->progress(opts->ud, k + 1, net->n_steps);
+    return quit;
+}
+
 int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_run_opts *opts,
                         snn_err *err)
 {
@@ -129,50 +161,48 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
 
     if (k0 < k1)
         apply_currents(net, k0);
-#pragma omp parallel num_threads(net->threads)
-    {
-        int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-        for (size_t k = k0; k < k1; k++) {
-#pragma omp for schedule(dynamic, 1)
+    if (net->threads <= 1) {
+        /* No OpenMP region: even a team of one pays barrier system calls. */
+        for (size_t k = k0; k < k1 && !quit; k++) {
             for (size_t w = 0; w < net->n_work; w++) {
                 snn_pop *p = &net->pops[net->work[w].pop];
                 snn_pop_step_block(p, net->work[w].blk, k % p->ring_slots, k);
             }
-            /* implicit barrier: every spike list of step k is complete */
-            for (size_t j = 0; j < net->n_projs; j++) {
-                snn_proj *pj = &net->projs[j];
-                for (size_t t = (size_t)tid; t < pj->n_parts; t += (size_t)nth)
-                    transmit(pj, &pj->parts[t], k);
-            }
+            for (size_t j = 0; j < net->n_projs; j++)
+                for (size_t t = 0; t < net->projs[j].n_parts; t++)
+                    transmit(&net->projs[j], &net->projs[j].parts[t], k);
+            quit = end_step(net, k, k0, k1, rec, opts, &status, &rec_err);
+        }
+    } else {
+#pragma omp parallel num_threads(net->threads)
+        {
+            int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+            for (size_t k = k0; k < k1; k++) {
+                /* Thread t updates the same contiguous block range of each
+                   population as it owns in every projection partition
+                   (sim/connect.c), so the ring slots it fills stay in its
+                   own cache; no scheduling atomics. */
+                for (size_t i = 0; i < net->n_pops; i++) {
+                    snn_pop *p = &net->pops[i];
+                    size_t b0 = (size_t)tid * p->n_blk / (size_t)nth;
+                    size_t b1 = (size_t)(tid + 1) * p->n_blk / (size_t)nth;
+                    for (size_t b = b0; b < b1; b++)
+                        snn_pop_step_block(p, b, k % p->ring_slots, k);
+                }
+#pragma omp barrier
+                /* every spike list of step k is complete */
+                for (size_t j = 0; j < net->n_projs; j++) {
+                    snn_proj *pj = &net->projs[j];
+                    for (size_t t = (size_t)tid; t < pj->n_parts; t += (size_t)nth)
+                        transmit(pj, &pj->parts[t], k);
+                }
 #pragma omp barrier
 #pragma omp single
-            {
-                for (size_t i = 0; i < net->n_pops; i++) {
-                    const snn_pop *p = &net->pops[i];
-                    uint64_t c = 0;
-                    for (size_t b = 0; b < p->n_blk; b++)
-                        for (size_t m = 0; m < p->spk[b].n; m++)
-                            c += p->spk[b].mult[m];
-                    net->spike_count[i] += c;
-                }
-                net->step = k + 1;
-                if (rec && snn_rec_step(rec, net, &rec_err)) {
-                    status = rec_err.code;
-                    quit = 1;
-                }
-                if (opts && opts->stop && *opts->stop && !quit) {
-                    status = SNN_EINTR;
-                    quit = 1;
-                }
-                if (k + 1 < k1)
-                    apply_currents(net, k + 1);
-                if (opts && opts->progress && opts->progress_every &&
-                    ((k + 1 - k0) % opts->progress_every == 0 || k + 1 == k1))
-                    opts->progress(opts->ud, k + 1, net->n_steps);
+                quit = end_step(net, k, k0, k1, rec, opts, &status, &rec_err);
+                /* implicit barrier: everyone sees quit */
+                if (quit)
+                    break;
             }
-            /* implicit barrier: everyone sees quit */
-            if (quit)
-                break;
         }
     }
     if (status == SNN_EINTR)
