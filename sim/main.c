@@ -195,7 +195,7 @@ static int cmd_help(int argc, char **argv)
 /* ---- progress ------------------------------------------------------------ */
 
 typedef struct progress {
-    int tty;
+    int tty, quiet;
     double t0, dt_ms, last;
 } progress;
 
@@ -203,7 +203,13 @@ static void show_progress(void *ud, size_t step, size_t n_steps)
 {
     progress *pg = ud;
     double t = now_s(), el = t - pg->t0;
-    if (!pg->tty || (t - pg->last < 0.1 && step < n_steps))
+    if (!pg->tty) {
+        /* Not a terminal: one line when the phase ends, no bar. */
+        if (step >= n_steps && !pg->quiet)
+            fprintf(stderr, "snn: simulated %.1f ms in %.2f s\n", (double)step * pg->dt_ms, el);
+        return;
+    }
+    if (t - pg->last < 0.1 && step < n_steps)
         return;
     pg->last = t;
     double frac = n_steps ? (double)step / (double)n_steps : 1.0;
@@ -389,7 +395,7 @@ static int do_run(const run_args *a, const char *cmdline)
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    progress pg = {tty, now_s(), sp->dt_ms, 0};
+    progress pg = {tty, a->quiet, now_s(), sp->dt_ms, 0};
     snn_run_opts opts = {show_progress, &pg, net->n_steps / 200 + 1, &g_stop};
     double t0 = now_s();
     rc = snn_sched_clock_run(net, net->n_steps - net->step, rec, &opts, &err);

@@ -33,6 +33,16 @@ check "typo names file:line" grep -q "cli_typo.cfg:5" <<<"$err"
 check "typo suggests tau_m" grep -q "did you mean 'tau_m'" <<<"$err"
 check "typo leaves no output" test -z "$(ls)"
 
+# every bad fixture of the parameter-file tests: exit 2, an error that names
+# the file and line, and no output file of any kind
+for f in "$data"/bad_*.cfg; do
+  n=$(basename "$f")
+  err=$("$snn" run "$f" -q 2>&1 >/dev/null); rc=$?
+  check "$n exits 2" test $rc -eq 2
+  check "$n names file:line" grep -Eq "[a-z_]+\.cfg:[0-9]+" <<<"$err"
+done
+check "bad files leave no output" test -z "$(ls)"
+
 # an override with an error names the override
 err=$("$snn" run "$data/cli_small.cfg" -s simulation.dt_ms=-1 2>&1 >/dev/null); rc=$?
 check "bad override exits 2" test $rc -eq 2
