@@ -9,7 +9,8 @@
  *   3. thread t routes every spike into partition t of each projection
  *      (ring slot k+1+delay mod D of the target), calling the plasticity
  *      hooks of that partition;
- *   4. one thread counts spikes and hands the step to the recorder.
+ *   4. one thread counts spikes and hands the step to the recorder (while
+ *      the others may still deliver, unless weights are plastic).
  * Barriers separate the phases; no atomics, no locks, no allocation.
  */
 #include "sched.h"
@@ -161,6 +162,9 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
 
     if (k0 < k1)
         apply_currents(net, k0);
+    bool plastic = false;
+    for (size_t j = 0; j < net->n_projs; j++)
+        plastic |= net->projs[j].rule != NULL;
     if (net->threads <= 1) {
         /* No OpenMP region: even a team of one pays barrier system calls. */
         for (size_t k = k0; k < k1 && !quit; k++) {
@@ -196,7 +200,11 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
                     for (size_t t = (size_t)tid; t < pj->n_parts; t += (size_t)nth)
                         transmit(pj, &pj->parts[t], k);
                 }
+                /* The recorder reads spike lists and state, which delivery
+                   leaves alone; only plastic weights need delivery done. */
+                if (plastic) {
 #pragma omp barrier
+                }
 #pragma omp single
                 quit = end_step(net, k, k0, k1, rec, opts, &status, &rec_err);
                 /* implicit barrier: everyone sees quit */
