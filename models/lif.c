@@ -173,8 +173,8 @@ static void lif_init(snn_pop *p)
  * Separate functions with restrict arguments so the loops vectorise.
  */
 static inline __attribute__((always_inline)) double
-propagate_exp_t(const lif_consts *k, size_t n, const double *restrict clamp,
-                const double *restrict a_ex, const double *restrict a_in,
+propagate_exp_t(const lif_consts *k, size_t n, int32_t *restrict refr,
+                double *restrict a_ex, double *restrict a_in,
                 const double *restrict i_ext, double *restrict v, double *restrict i_ex,
                 double *restrict i_in, double *restrict theta, double *restrict fire,
                 const bool ext)
@@ -185,10 +185,14 @@ propagate_exp_t(const lif_consts *k, size_t n, const double *restrict clamp,
     double n_fire = 0.0; /* a count of 0/1 flags: exact in any summation order */
 #pragma omp simd reduction(+ : n_fire)
     for (size_t j = 0; j < n; j++) {
+        int32_t r = refr[j];
+        refr[j] = r > 0 ? r - 1 : 0;
         double ie = i_ex[j] + a_ex[j], ii = i_in[j] + a_in[j];
+        a_ex[j] = 0.0;
+        a_in[j] = 0.0;
         double vf = e_l + p22 * (v[j] - e_l) + p21_ex * ie + p21_in * ii +
                     p20 * (ext ? i_e + i_ext[j] : i_e);
-        double vj = clamp[j] != 0.0 ? v_reset : vf, th = theta[j] * decay;
+        double vj = r > 0 ? v_reset : vf, th = theta[j] * decay;
         v[j] = vj;
         i_ex[j] = ie * p11_ex;
         i_in[j] = ii * p11_in;
@@ -201,19 +205,19 @@ propagate_exp_t(const lif_consts *k, size_t n, const double *restrict clamp,
 
 /* Specialisations with and without an external current. */
 #define LIF_EXP_VARIANT(name, ext)                                                      \
-    static double name(const lif_consts *k, size_t n, const double *restrict clamp,            \
-                       const double *restrict a_ex, const double *restrict a_in,               \
+    static double name(const lif_consts *k, size_t n, int32_t *restrict refr,                  \
+                       double *restrict a_ex, double *restrict a_in,                           \
                        const double *restrict i_ext, double *restrict v, double *restrict i_ex, \
                        double *restrict i_in, double *restrict theta, double *restrict fire)   \
     {                                                                                          \
-        return propagate_exp_t(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire,     \
+        return propagate_exp_t(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire,      \
                                ext);                                                    \
     }
 LIF_EXP_VARIANT(propagate_exp_0, false)
 LIF_EXP_VARIANT(propagate_exp_1, true)
 
 static double propagate_delta(const lif_consts *k, size_t n, const double *restrict clamp,
-                              const double *restrict a_ex, const double *restrict a_in,
+                              double *restrict a_ex, double *restrict a_in,
                               const double *restrict i_ext, double *restrict v,
                               double *restrict i_ex, double *restrict i_in,
                               double *restrict theta, double *restrict fire)
@@ -228,6 +232,8 @@ static double propagate_delta(const lif_consts *k, size_t n, const double *restr
            A jump that reaches threshold is a spike even if V decays below
            it by the end of the step. */
         double vj = v[j] + (clamp[j] != 0.0 ? 0.0 : a_ex[j] + a_in[j]);
+        a_ex[j] = 0.0;
+        a_in[j] = 0.0;
         double jump = clamp[j] == 0.0 && vj >= v_th + theta[j] ? 1.0 : 0.0;
         double vf = e_l + p22 * (vj - e_l) + p21_ex * i_ex[j] + p21_in * i_in[j] +
                     p20 * (i_e + i_ext[j]);
@@ -262,26 +268,27 @@ static void lif_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *ou
     double *restrict i_in = p->x[LIF_I_IN] + i0;
     double *restrict theta = p->x[LIF_THETA] + i0;
     int32_t *restrict refr = p->refr + i0;
-    const double *restrict a_ex = in->arr[LIF_EXC], *restrict a_in = in->arr[LIF_INH];
+    double *restrict a_ex = in->arr[LIF_EXC], *restrict a_in = in->arr[LIF_INH];
     const double *restrict i_ext = in->i_ext ? in->i_ext : no_current;
     const size_t n = i1 - i0;
 
-    /* Pass 1 (vectorisable): refractory countdown, then arrivals, exact
-       propagation and the clamp to V_reset while refractory. */
-    double clamp[SNN_BLOCK]; /* 1.0 while refractory (doubles compare in SIMD on any x86-64) */
-    for (size_t j = 0; j < n; j++) {
-        int32_t r = refr[j];
-        clamp[j] = r > 0 ? 1.0 : 0.0;
-        refr[j] = r > 0 ? r - 1 : 0;
-    }
+    /* Pass 1 (vectorisable): refractory countdown, arrivals, exact
+       propagation, clamp to V_reset while refractory, threshold test. */
     double fire[SNN_BLOCK];
     double n_fire;
-    if (k->delta)
+    if (k->delta) {
+        double clamp[SNN_BLOCK]; /* 1.0 while refractory */
+        for (size_t j = 0; j < n; j++) {
+            int32_t r = refr[j];
+            clamp[j] = r > 0 ? 1.0 : 0.0;
+            refr[j] = r > 0 ? r - 1 : 0;
+        }
         n_fire = propagate_delta(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
-    else if (in->i_ext)
-        n_fire = propagate_exp_1(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
-    else
-        n_fire = propagate_exp_0(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
+    } else if (in->i_ext) {
+        n_fire = propagate_exp_1(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
+    } else {
+        n_fire = propagate_exp_0(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
+    }
     if (n_fire == 0.0)
         return;
     /* Pass 2: reset, refractoriness, adaptation; ids ascending. */

@@ -156,13 +156,15 @@ static void lif_cond_step(snn_pop *p, size_t blk, const snn_input *in, snn_spike
     double *restrict g_in = p->x[LC_G_IN] + i0;
     double *restrict theta = p->x[LC_THETA] + i0;
     int32_t *restrict refr = p->refr + i0;
-    const double *a_ex = in->arr[LC_EXC], *a_in = in->arr[LC_INH];
+    double *restrict a_ex = in->arr[LC_EXC], *restrict a_in = in->arr[LC_INH];
     const double *i_ext = in->i_ext;
     size_t n = i1 - i0;
 
     for (size_t j = 0; j < n; j++) {
         double vj = v[j];
         double ge = g_ex[j] + a_ex[j], gi = g_in[j] + a_in[j];
+        a_ex[j] = 0.0; /* consumed: the ring slot is free again */
+        a_in[j] = 0.0;
         if (refr[j] > 0) {
             refr[j]--;
             vj = k->v_reset;

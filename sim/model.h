@@ -12,7 +12,8 @@
  *
  * Time convention of the clock-driven engine: step k advances the state over
  * [t_k, t_{k+1}] with t_k = k*dt.  Input due at t_k (in->arr) is applied at
- * the start of the step; a threshold crossing detected at the end of the step
+ * the start of the step and zeroed by the model as it is read (one pass over
+ * memory instead of two); a threshold crossing detected at the end of the step
  * is a spike at t_{k+1}.
  */
 #ifndef SNN_MODEL_H
@@ -77,7 +78,9 @@ typedef struct snn_pop {
 /* What model step() sees for one block.  Pointers are already offset to
    the block's first neuron i0 = blk * SNN_BLOCK. */
 typedef struct snn_input {
-    const double *arr[SNN_MAX_CH];   /* arrivals due at t_k, per channel */
+    double *arr[SNN_MAX_CH];         /* arrivals due at t_k, per channel: step()
+                                        reads each entry once and sets it to 0,
+                                        freeing the ring slot for reuse */
     const double *i_ext;             /* external current (pA) or NULL */
     size_t step;                     /* k */
 } snn_input;

@@ -209,7 +209,7 @@ int snn_pop_enable_iext(snn_pop *p, snn_err *err)
 void snn_pop_step_block(snn_pop *p, size_t blk, size_t slot, size_t step)
 {
     const snn_model_type *t = p->type;
-    size_t i0 = blk * SNN_BLOCK, len = snn_blk_end(p, blk) - i0;
+    size_t i0 = blk * SNN_BLOCK;
     snn_input in;
     memset(&in, 0, sizeof in);
     for (size_t c = 0; c < t->n_channels; c++)
@@ -218,6 +218,4 @@ void snn_pop_step_block(snn_pop *p, size_t blk, size_t slot, size_t step)
     in.step = step;
     p->spk[blk].n = 0;
     t->step(p, blk, &in, &p->spk[blk]);
-    for (size_t c = 0; c < t->n_channels; c++)
-        memset(snn_pop_slot(p, slot, c) + i0, 0, len * sizeof(double));
 }

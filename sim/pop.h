@@ -39,7 +39,7 @@ static inline double *snn_pop_slot(const snn_pop *p, size_t slot, size_t ch)
 
 /*
  * snn_pop_step_block: run one clock step of block `blk` reading ring slot
- * `slot` (then zeroing it for that block) and filling p->spk[blk].
+ * `slot` (the model zeroes what it reads) and filling p->spk[blk].
  */
 void snn_pop_step_block(snn_pop *p, size_t blk, size_t slot, size_t step);
 
