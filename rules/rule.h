@@ -1,10 +1,15 @@
 /*
  * rules/rule.h: the one interface a plasticity rule implements.
  *
- * A rule is attached to a projection.  The engine calls it once per spike
- * row, never per synapse, so the synapse loop sits inside the rule.  Calls
- * come from the thread that owns the projection's target partition, so a
- * rule writes only w[] entries of that partition: no atomics.
+ * A rule is attached to a projection (parameter file: the projection's
+ * `plasticity` group).  The engine calls it once per spike, never per
+ * synapse per step, so the synapse loop sits inside the rule and can
+ * vectorise.  Calls come from the thread that owns the projection's target
+ * partition, and hand the rule only synapses of that partition, so a rule
+ * writes its weights without atomics and the result does not depend on the
+ * thread count.  Within a step, every on_pre of the partition comes before
+ * its on_post calls; traces (sim/model.h, snn_trace) exclude the spikes of
+ * the current step.
  */
 #ifndef SNN_RULE_H
 #define SNN_RULE_H
@@ -15,29 +20,35 @@
 #include "../sim/model.h"
 
 struct snn_proj;
-struct snn_part;
 
 typedef struct snn_rule {
     const struct snn_rule_type *type;
-    double *par;       /* type->n_params */
-    void *consts;      /* type->consts_size bytes */
-    void *priv;
+    const double *par;  /* type->n_params values (borrowed from the spec) */
+    void *consts;       /* type->consts_size bytes, zeroed, filled by prepare */
 } snn_rule;
 
 typedef struct snn_rule_type {
-    const char *name;
+    const char *name;                 /* "stdp_pair" */
+    const char *doc;                  /* one paragraph for `snn help rule` */
     const snn_param_desc *params;
     size_t n_params;
     size_t consts_size;
+    /* Check parameters, derive constants, request traces (snn_pop_trace on
+       pj->pre / pj->post).  Build time: may allocate. */
     int (*prepare)(snn_rule *r, struct snn_proj *pj, double dt_ms, snn_err *err);
-    /* Pre neuron `pre` spiked at step `step`; its synapses in partition `pt`
-       are pt->col/w[k0..k1).  Called before the weights are transmitted. */
-    void (*on_pre)(snn_rule *r, struct snn_proj *pj, struct snn_part *pt, uint32_t pre,
-                   size_t k0, size_t k1, size_t step);
-    /* Post neuron `post` (owned by partition pt) spiked at step `step`. */
-    void (*on_post)(snn_rule *r, struct snn_proj *pj, struct snn_part *pt, uint32_t post,
-                    size_t step);
-    void (*release)(snn_rule *r);
+    /* Pre neuron `pre` spiked in step `step` (time stamp t_{step+1}): its
+       synapses in one partition are w[0..n) onto post[0..n).  Called before
+       the weights are transmitted, so the spike carries the updated weight. */
+    void (*on_pre)(const snn_rule *r, const struct snn_proj *pj, uint32_t pre,
+                   const uint32_t *post, double *w, size_t n, size_t step);
+    /* Post neuron `post` spiked in step `step`: its incoming synapses are
+       w[pos[m]] from pre[m], m < n. */
+    void (*on_post)(const snn_rule *r, const struct snn_proj *pj, uint32_t post,
+                    const uint32_t *pre, const size_t *pos, double *w, size_t n, size_t step);
 } snn_rule_type;
+
+/* rules/registry.c */
+const snn_rule_type *snn_rule_find(const char *name);
+const snn_rule_type *snn_rule_at(size_t i);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "../rules/rule.h"
 #include "rng.h"
 
 /* Synapses onto one target block, in generation order. */
@@ -222,6 +223,47 @@ static int fill_part(snn_proj *pj, snn_part *pt, const blk_syn *blks, size_t b0,
     return 0;
 }
 
+/* Column index of partition pt for on_post (see snn_part). */
+static int index_columns(snn_proj *pj, snn_part *pt)
+{
+    size_t n_pre = pj->pre->n, n_loc = pt->post_hi - pt->post_lo;
+    if (pj->dense) {
+        pt->post_ids = malloc((n_loc ? n_loc : 1) * sizeof *pt->post_ids);
+        pt->all_pre = malloc((n_pre ? n_pre : 1) * sizeof *pt->all_pre);
+        pt->cpos = malloc((n_pre ? n_pre : 1) * sizeof *pt->cpos);
+        if (!pt->post_ids || !pt->all_pre || !pt->cpos)
+            return -1;
+        for (size_t j = 0; j < n_loc; j++)
+            pt->post_ids[j] = (uint32_t)(pt->post_lo + j);
+        for (size_t i = 0; i < n_pre; i++)
+            pt->all_pre[i] = (uint32_t)i;
+        return 0;
+    }
+    pt->cptr = calloc(n_loc + 1, sizeof *pt->cptr);
+    pt->cpre = malloc((pt->nnz ? pt->nnz : 1) * sizeof *pt->cpre);
+    pt->cpos = malloc((pt->nnz ? pt->nnz : 1) * sizeof *pt->cpos);
+    size_t *fill = malloc((n_loc ? n_loc : 1) * sizeof *fill);
+    if (!pt->cptr || !pt->cpre || !pt->cpos || !fill) {
+        free(fill);
+        return -1;
+    }
+    for (size_t q = 0; q < pt->nnz; q++)
+        pt->cptr[pt->col[q] - pt->post_lo + 1]++;
+    for (size_t j = 0; j < n_loc; j++)
+        pt->cptr[j + 1] += pt->cptr[j];
+    memcpy(fill, pt->cptr, n_loc * sizeof *fill);
+    /* Rows are visited by ascending pre, so each column lists its sources
+       in ascending order. */
+    for (size_t i = 0; i < n_pre; i++)
+        for (size_t q = pt->row[i]; q < pt->row[i + 1]; q++) {
+            size_t m = fill[pt->col[q] - pt->post_lo]++;
+            pt->cpre[m] = (uint32_t)i;
+            pt->cpos[m] = q;
+        }
+    free(fill);
+    return 0;
+}
+
 int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t index,
                 snn_err *err)
 {
@@ -323,6 +365,10 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
                  ps->name);
     for (size_t t = 0; t < np; t++)
         pj->nnz += pj->parts[t].nnz;
+    if (ps->rule)
+        for (size_t t = 0; t < np; t++)
+            if (index_columns(pj, &pj->parts[t]))
+                SNN_FAIL(err, SNN_ENOMEM, "out of memory indexing projection '%s'", ps->name);
     return SNN_OK;
 }
 
@@ -335,10 +381,16 @@ void snn_connect_clear(snn_proj *pj)
         free(pj->parts[t].col);
         free(pj->parts[t].w);
         free(pj->parts[t].delay);
+        free(pj->parts[t].cptr);
+        free(pj->parts[t].cpre);
+        free(pj->parts[t].cpos);
+        free(pj->parts[t].post_ids);
+        free(pj->parts[t].all_pre);
     }
     free(pj->parts);
     free(pj->w_dense);
-    if (pj->rule && pj->rule->type->release)
-        pj->rule->type->release(pj->rule);
+    if (pj->rule)
+        free(pj->rule->consts);
+    free(pj->rule);
     memset(pj, 0, sizeof *pj);
 }

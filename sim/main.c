@@ -26,6 +26,7 @@
 
 #include "../io/cfg.h"
 #include "../io/h5.h"
+#include "../rules/rule.h"
 #include "net.h"
 #include "rec.h"
 #include "sched.h"
@@ -82,7 +83,8 @@ static const char *const usage_main =
     "  info OUT.h5      summarise a result file (populations, spikes, rates, parameters)\n"
     "  bench [FILE...]  time networks without recording (events/s, real-time factor)\n"
     "  help TOPIC       run, info, bench, config (parameter-file keys), models,\n"
-    "                   model NAME (a model's parameters with units)\n"
+    "                   model NAME (a model's parameters with units), rules,\n"
+    "                   rule NAME (a plasticity rule's parameters)\n"
     "\n"
     "options:\n"
     "  -h, --help       this text;  snn help COMMAND for a command's options\n"
@@ -129,21 +131,35 @@ static const char *const usage_bench =
     "  -d, --duration-ms T     simulated time (ms)\n"
     "  -h, --help              this text\n";
 
-static void print_model(FILE *out, const snn_model_type *t)
+static void print_params(FILE *out, const snn_param_desc *p, size_t n, const char *w_unit)
 {
-    fprintf(out, "model %s: %s\n\nparameters:\n", t->name, t->doc ? t->doc : "");
-    for (size_t i = 0; i < t->n_params; i++) {
-        const snn_param_desc *d = &t->params[i];
+    for (size_t i = 0; i < n; i++) {
+        const snn_param_desc *d = &p[i];
         if (d->choices) {
             fprintf(out, "  %-12s one of", d->key);
             for (const char *const *c = d->choices; *c; c++)
                 fprintf(out, " \"%s\"", *c);
             fprintf(out, " (default \"%s\")\n      %s\n", d->choices[(int)d->def], d->doc);
         } else {
-            fprintf(out, "  %-12s %-4s default %g, range [%g, %g]\n      %s\n", d->key, d->unit,
+            const char *u = strcmp(d->unit, "w") == 0 ? w_unit : d->unit;
+            fprintf(out, "  %-12s %-4s default %g, range [%g, %g]\n      %s\n", d->key, u,
                     d->def, d->lo, d->hi, d->doc);
         }
     }
+}
+
+static void print_rule(FILE *out, const snn_rule_type *t)
+{
+    fprintf(out, "plasticity rule %s: %s\n\nparameters (in a projection's plasticity group;\n"
+                 "'weight' is the projection's weight unit: pA, mV or nS):\n",
+            t->name, t->doc ? t->doc : "");
+    print_params(out, t->params, t->n_params, "weight");
+}
+
+static void print_model(FILE *out, const snn_model_type *t)
+{
+    fprintf(out, "model %s: %s\n\nparameters:\n", t->name, t->doc ? t->doc : "");
+    print_params(out, t->params, t->n_params, "weight");
     if (t->n_state) {
         fprintf(out, "\nstate variables (recordable; initial values under `init`):\n");
         for (size_t i = 0; i < t->n_state; i++)
@@ -177,6 +193,18 @@ static int cmd_help(int argc, char **argv)
             printf("  %-12s %s\n", snn_model_at(i)->name,
                    snn_model_at(i)->is_source ? "(spike source)" : "(neuron)");
         printf("\nsnn help model NAME prints a model's parameters.\n");
+    } else if (!strcmp(topic, "rules")) {
+        for (size_t i = 0; snn_rule_at(i); i++)
+            printf("  %-14s %s\n", snn_rule_at(i)->name, snn_rule_at(i)->doc);
+        printf("\nsnn help rule NAME prints a rule's parameters.\n");
+    } else if (!strcmp(topic, "rule")) {
+        const snn_rule_type *t = argc > 2 ? snn_rule_find(argv[2]) : NULL;
+        if (!t) {
+            fprintf(stderr, "snn: error: %s; `snn help rules` lists them\n",
+                    argc > 2 ? "no such rule" : "which rule?");
+            return 2;
+        }
+        print_rule(stdout, t);
     } else if (!strcmp(topic, "model")) {
         const snn_model_type *t = argc > 2 ? snn_model_find(argv[2]) : NULL;
         if (!t) {

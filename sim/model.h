@@ -54,6 +54,25 @@ typedef struct snn_spikes {
 
 struct snn_pop_spec;
 
+/* How a spike changes a trace: all-to-all pairing adds 1 per spike,
+   nearest-spike pairing resets the trace to 1. */
+typedef enum { SNN_TRACE_ADD = 0, SNN_TRACE_SET = 1 } snn_trace_mode;
+
+/*
+ * A per-neuron spike trace for plasticity rules, owned by the population and
+ * shared by every rule that asks for the same (tau, mode).  While rules run
+ * in step k (the transmit phase) x[i] holds the trace at t_{k+1} from the
+ * spikes before that instant: the spikes of step k itself are added at the
+ * start of step k + 1.  So a pre and a post spike in the same step do not
+ * see each other.
+ */
+typedef struct snn_trace {
+    double tau_ms;
+    snn_trace_mode mode;
+    double decay;       /* exp(-dt / tau) */
+    double *x;          /* n values */
+} snn_trace;
+
 typedef struct snn_pop {
     const struct snn_model_type *type;
     const struct snn_pop_spec *spec; /* borrowed; lives as long as the net */
@@ -72,6 +91,8 @@ typedef struct snn_pop {
     size_t ring_slots;
     double *i_ext;                   /* n, external current (pA); NULL if none */
     snn_spikes *spk;                 /* n_blk spike lists of the current step */
+    size_t n_traces;
+    snn_trace *traces;               /* requested by plasticity rules at build */
     void *priv;                      /* model-private data made in prepare */
 } snn_pop;
 

@@ -61,6 +61,29 @@ static int build_currents(snn_net *net, snn_err *err)
     return SNN_OK;
 }
 
+/* Instantiate the projection's plasticity rule; its prepare requests traces. */
+static int attach_rule(snn_net *net, snn_proj *pj, snn_err *err)
+{
+    const snn_proj_spec *ps = pj->spec;
+    const snn_rule_type *t = ps->rule;
+    pj->rule = calloc(1, sizeof *pj->rule);
+    if (!pj->rule)
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory for the rule of '%s'", ps->name);
+    pj->rule->type = t;
+    pj->rule->par = ps->rule_par;
+    pj->rule->consts = calloc(1, t->consts_size ? t->consts_size : 1);
+    if (!pj->rule->consts)
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory for the rule of '%s'", ps->name);
+    int rc = t->prepare ? t->prepare(pj->rule, pj, net->dt_ms, err) : SNN_OK;
+    if (rc) {
+        char inner[sizeof err->msg];
+        snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
+        SNN_FAIL(err, rc, "%s:%d: projection '%s' (rule %s): %s", ps->where.file, ps->where.line,
+                 ps->name, t->name, inner);
+    }
+    return SNN_OK;
+}
+
 int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err)
 {
     double t0 = now_s();
@@ -135,6 +158,8 @@ int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err
     }
     for (size_t j = 0; j < spec->n_projs; j++) {
         rc = snn_connect(net, &net->projs[j], &spec->projs[j], (uint32_t)j, err);
+        if (!rc && spec->projs[j].rule)
+            rc = attach_rule(net, &net->projs[j], err);
         if (rc) {
             net->n_projs = j + 1; /* snn_connect leaves a clearable projection */
             goto fail;

@@ -33,6 +33,14 @@ typedef struct snn_part {
     uint32_t *col;               /* post ids */
     double *w;                   /* weights, the post model's unit */
     uint16_t *delay;             /* per-synapse delay in steps, or NULL */
+    /* Plastic projections only: each target's incoming synapses, for
+       on_post.  Sparse: cptr[j - post_lo].. index cpre (pre id) and cpos
+       (position in w).  Dense: post_ids (post_lo..post_hi), all_pre
+       (0..n_pre) and cpos, a scratch column filled per post spike. */
+    size_t *cptr;
+    uint32_t *cpre;
+    size_t *cpos;
+    uint32_t *post_ids, *all_pre;
     uint64_t events;             /* synaptic events delivered (counter) */
     char pad[64];                /* keep counters of partitions apart */
 } snn_part;
@@ -49,7 +57,7 @@ typedef struct snn_proj {
     size_t nnz;
     size_t n_parts;
     snn_part *parts;
-    snn_rule *rule;              /* plasticity; NULL: static weights */
+    snn_rule *rule;              /* plasticity (owned); NULL: static weights */
 } snn_proj;
 
 /* Piecewise-constant current input, applied at step boundaries. */

@@ -189,6 +189,9 @@ void snn_pop_clear(snn_pop *p)
         for (size_t b = 0; b < p->n_blk; b++)
             gsl_rng_free(p->rng[b]);
     free(p->rng);
+    for (size_t t = 0; p->traces && t < p->n_traces; t++)
+        free(p->traces[t].x);
+    free(p->traces);
     free(p->refr);
     free(p->ring);
     free(p->i_ext);
@@ -206,10 +209,63 @@ int snn_pop_enable_iext(snn_pop *p, snn_err *err)
     return SNN_OK;
 }
 
+int snn_pop_trace(snn_pop *p, double tau_ms, snn_trace_mode mode, size_t *index, snn_err *err)
+{
+    if (!(tau_ms > 0.0))
+        SNN_FAIL(err, SNN_EMODEL, "population '%s': trace time constant %g ms must be positive",
+                 p->name, tau_ms);
+    for (size_t t = 0; t < p->n_traces; t++)
+        if (p->traces[t].tau_ms == tau_ms && p->traces[t].mode == mode) {
+            *index = t;
+            return SNN_OK;
+        }
+    snn_trace *tr = realloc(p->traces, (p->n_traces + 1) * sizeof *tr);
+    if (!tr)
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory for the traces of '%s'", p->name);
+    p->traces = tr;
+    snn_trace *nt = &tr[p->n_traces];
+    nt->tau_ms = tau_ms;
+    nt->mode = mode;
+    nt->decay = exp(-p->dt_ms / tau_ms);
+    nt->x = aligned_zalloc(p->n * sizeof(double));
+    if (!nt->x)
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory for the traces of '%s'", p->name);
+    *index = p->n_traces++;
+    return SNN_OK;
+}
+
+/* Add the block's spikes of the previous step to its traces. */
+static void traces_take(snn_pop *p, size_t blk)
+{
+    const snn_spikes *s = &p->spk[blk];
+    for (size_t t = 0; t < p->n_traces; t++) {
+        double *x = p->traces[t].x;
+        if (p->traces[t].mode == SNN_TRACE_ADD)
+            for (size_t m = 0; m < s->n; m++)
+                x[s->id[m]] += (double)s->mult[m];
+        else
+            for (size_t m = 0; m < s->n; m++)
+                x[s->id[m]] = 1.0;
+    }
+}
+
+static void traces_decay(snn_pop *p, size_t blk)
+{
+    size_t i0 = blk * SNN_BLOCK, i1 = snn_blk_end(p, blk);
+    for (size_t t = 0; t < p->n_traces; t++) {
+        double *restrict x = p->traces[t].x;
+        const double d = p->traces[t].decay;
+        for (size_t i = i0; i < i1; i++)
+            x[i] *= d;
+    }
+}
+
 void snn_pop_step_block(snn_pop *p, size_t blk, size_t slot, size_t step)
 {
     const snn_model_type *t = p->type;
     size_t i0 = blk * SNN_BLOCK;
+    if (p->n_traces)
+        traces_take(p, blk);
     snn_input in;
     memset(&in, 0, sizeof in);
     for (size_t c = 0; c < t->n_channels; c++)
@@ -218,4 +274,6 @@ void snn_pop_step_block(snn_pop *p, size_t blk, size_t slot, size_t step)
     in.step = step;
     p->spk[blk].n = 0;
     t->step(p, blk, &in, &p->spk[blk]);
+    if (p->n_traces)
+        traces_decay(p, blk);
 }

@@ -31,6 +31,12 @@ void snn_pop_clear(snn_pop *p);
 /* Enable the external-current buffer (zeroed).  Returns SNN_ENOMEM on failure. */
 int snn_pop_enable_iext(snn_pop *p, snn_err *err);
 
+/*
+ * snn_pop_trace: the index of p's trace with time constant tau_ms and `mode`,
+ * created (zeroed) if no rule asked for it yet.  Build time only.
+ */
+int snn_pop_trace(snn_pop *p, double tau_ms, snn_trace_mode mode, size_t *index, snn_err *err);
+
 /* Pointer to the arrival buffer of channel `ch` in ring slot `slot`. */
 static inline double *snn_pop_slot(const snn_pop *p, size_t slot, size_t ch)
 {
@@ -39,7 +45,9 @@ static inline double *snn_pop_slot(const snn_pop *p, size_t slot, size_t ch)
 
 /*
  * snn_pop_step_block: run one clock step of block `blk` reading ring slot
- * `slot` (the model zeroes what it reads) and filling p->spk[blk].
+ * `slot` (the model zeroes what it reads) and filling p->spk[blk].  The
+ * block's traces first take the previous step's spikes, then decay by one
+ * step after the update (see snn_trace).
  */
 void snn_pop_step_block(snn_pop *p, size_t blk, size_t slot, size_t step);
 

@@ -48,6 +48,43 @@ static void apply_currents(snn_net *net, size_t k)
     }
 }
 
+/* Plasticity of partition pt at step k: on_pre for each pre spike's row,
+   then on_post for each post spike of the partition (sim/net.h views). */
+static void plasticity_pre(snn_proj *pj, snn_part *pt, uint32_t pre, size_t k)
+{
+    const snn_rule *r = pj->rule;
+    if (pj->dense) {
+        size_t lo = pt->post_lo, n = pt->post_hi - lo;
+        r->type->on_pre(r, pj, pre, pt->post_ids, pj->w_dense + (size_t)pre * pj->post->n + lo,
+                        n, k);
+    } else {
+        size_t k0 = pt->row[pre], k1 = pt->row[pre + 1];
+        if (k1 > k0)
+            r->type->on_pre(r, pj, pre, pt->col + k0, pt->w + k0, k1 - k0, k);
+    }
+}
+
+static void plasticity_post(snn_proj *pj, snn_part *pt, size_t k)
+{
+    const snn_rule *r = pj->rule;
+    const snn_pop *post = pj->post;
+    for (size_t b = pt->post_lo / SNN_BLOCK; b < post->n_blk && b * SNN_BLOCK < pt->post_hi; b++) {
+        const snn_spikes *s = &post->spk[b];
+        for (size_t m = 0; m < s->n; m++) {
+            uint32_t j = s->id[m];
+            if (pj->dense) {
+                size_t n_pre = pj->pre->n, n_post = post->n;
+                for (size_t i = 0; i < n_pre; i++)
+                    pt->cpos[i] = i * n_post + j;
+                r->type->on_post(r, pj, j, pt->all_pre, pt->cpos, pj->w_dense, n_pre, k);
+            } else {
+                size_t c0 = pt->cptr[j - pt->post_lo], c1 = pt->cptr[j - pt->post_lo + 1];
+                r->type->on_post(r, pj, j, pt->cpre + c0, pt->cpos + c0, pt->w, c1 - c0, k);
+            }
+        }
+    }
+}
+
 /* Route the spikes of pj's pre population at step k into partition pt. */
 static void transmit(snn_proj *pj, snn_part *pt, size_t k)
 {
@@ -55,12 +92,15 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k)
     snn_pop *post = pj->post;
     size_t D = post->ring_slots;
     uint64_t ev = 0;
+    bool pre_rule = pj->rule && pj->rule->type->on_pre;
     if (pj->dense) {
         double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
         size_t lo = pt->post_lo, hi = pt->post_hi, n_post = post->n;
         for (size_t b = 0; b < pre->n_blk; b++) {
             const snn_spikes *s = &pre->spk[b];
             for (size_t m = 0; m < s->n; m++) {
+                if (pre_rule)
+                    plasticity_pre(pj, pt, s->id[m], k);
                 const double *w = pj->w_dense + (size_t)s->id[m] * n_post;
                 double mu = (double)s->mult[m];
                 if (s->mult[m] == 1)
@@ -72,51 +112,43 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k)
                 ev += (uint64_t)s->mult[m] * (hi - lo);
             }
         }
-        pt->events += ev;
-        return;
-    }
-    const size_t *row = pt->row;
-    const uint32_t *col = pt->col;
-    const double *w = pt->w;
-    snn_rule *rule = pj->rule;
-    for (size_t b = 0; b < pre->n_blk; b++) {
-        const snn_spikes *s = &pre->spk[b];
-        for (size_t m = 0; m < s->n; m++) {
-            uint32_t i = s->id[m];
-            size_t k0 = row[i], k1 = row[i + 1];
-            if (k0 == k1)
-                continue;
-            if (rule && rule->type->on_pre)
-                rule->type->on_pre(rule, pj, pt, i, k0, k1, k);
-            double mu = (double)s->mult[m];
-            if (pt->delay) {
-                for (size_t q = k0; q < k1; q++) {
-                    double *dst = snn_pop_slot(post, (k + 1 + pt->delay[q]) % D,
-                                               (size_t)pj->channel);
-                    dst[col[q]] += mu * w[q];
-                }
-            } else {
-                double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
-                if (s->mult[m] == 1)
-                    for (size_t q = k0; q < k1; q++)
-                        dst[col[q]] += w[q];
-                else
-                    for (size_t q = k0; q < k1; q++)
+    } else {
+        const size_t *row = pt->row;
+        const uint32_t *col = pt->col;
+        const double *w = pt->w;
+        for (size_t b = 0; b < pre->n_blk; b++) {
+            const snn_spikes *s = &pre->spk[b];
+            for (size_t m = 0; m < s->n; m++) {
+                uint32_t i = s->id[m];
+                size_t k0 = row[i], k1 = row[i + 1];
+                if (k0 == k1)
+                    continue;
+                if (pre_rule)
+                    plasticity_pre(pj, pt, i, k);
+                double mu = (double)s->mult[m];
+                if (pt->delay) {
+                    for (size_t q = k0; q < k1; q++) {
+                        double *dst = snn_pop_slot(post, (k + 1 + pt->delay[q]) % D,
+                                                   (size_t)pj->channel);
                         dst[col[q]] += mu * w[q];
+                    }
+                } else {
+                    double *dst =
+                        snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
+                    if (s->mult[m] == 1)
+                        for (size_t q = k0; q < k1; q++)
+                            dst[col[q]] += w[q];
+                    else
+                        for (size_t q = k0; q < k1; q++)
+                            dst[col[q]] += mu * w[q];
+                }
+                ev += (uint64_t)s->mult[m] * (k1 - k0);
             }
-            ev += (uint64_t)s->mult[m] * (k1 - k0);
         }
     }
     pt->events += ev;
-    if (rule && rule->type->on_post) {
-        /* Post spikes of this partition, in canonical order. */
-        for (size_t b = pt->post_lo / SNN_BLOCK; b < post->n_blk && b * SNN_BLOCK < pt->post_hi;
-             b++) {
-            const snn_spikes *s = &post->spk[b];
-            for (size_t m = 0; m < s->n; m++)
-                rule->type->on_post(rule, pj, pt, s->id[m], k);
-        }
-    }
+    if (pj->rule && pj->rule->type->on_post)
+        plasticity_post(pj, pt, k);
 }
 
 /* The one-thread part of a step, after all spikes are routed: count spikes,

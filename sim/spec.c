@@ -17,6 +17,7 @@ void snn_spec_free(snn_spec *s)
     for (size_t i = 0; s->projs && i < s->n_projs; i++) {
         free(s->projs[i].weight.values);
         free(s->projs[i].delay_ms.values);
+        free(s->projs[i].rule_par);
     }
     free(s->projs);
     for (size_t i = 0; s->currents && i < s->n_currents; i++) {

@@ -74,6 +74,9 @@ typedef struct snn_proj_spec {
     bool multapses;                /* INDEGREE: allow repeated pre */
     snn_dist weight;               /* post model's weight unit */
     snn_dist delay_ms;             /* CONST or UNIFORM; >= dt after rounding */
+    /* Plasticity: NULL for static weights. */
+    const struct snn_rule_type *rule;
+    double *rule_par;              /* rule->n_params values, defaults applied; owned */
     snn_where where;
 } snn_proj_spec;
 

@@ -21,6 +21,8 @@ out=$("$snn" help run); check "help run documents -s" grep -q -- "--set KEY=VALU
 out=$("$snn" run --help); check "run --help" grep -q "usage: snn run" <<<"$out"
 out=$("$snn" help model lif); check "help model lif shows units" grep -q "tau_m .*ms" <<<"$out"
 out=$("$snn" help config); check "help config" test -n "$out"
+out=$("$snn" help rule stdp_pair); check "help rule stdp_pair shows tau_plus in ms" grep -q "tau_plus .*ms" <<<"$out"
+"$snn" help rule nosuch >/dev/null 2>&1; check "help rule with an unknown name exits 2" test $? -eq 2
 out=$("$snn" --version); check "--version" grep -Eq "^snn [0-9]+\.[0-9]+" <<<"$out"
 "$snn" frobnicate >/dev/null 2>&1; check "unknown command exits 2" test $? -eq 2
 "$snn" run >/dev/null 2>&1; check "run without a file exits 2" test $? -eq 2

@@ -14,6 +14,8 @@
 #include "sim/net.h"
 #include "sim/sched.h"
 
+#include <omp.h>
+
 static snn_net *build(snn_spec *s, int threads)
 {
     snn_net *net = NULL;
@@ -156,32 +158,53 @@ static void test_current_step(void **state)
 
 /* ---- plasticity hook call pattern ---- */
 
-/* One log per partition: hooks of different partitions run concurrently. */
+/* Per-thread logs (hooks of different partitions run concurrently). */
+#define MAX_TH 8
 typedef struct hook_log {
-    size_t pre_calls, post_calls, syn_seen;
+    size_t pre_calls, post_calls, pre_syn, post_syn;
     int bad;
     char pad[64];
 } hook_log;
+static hook_log g_log[MAX_TH];
+static size_t *g_indeg;
 
-static void log_pre(snn_rule *r, snn_proj *pj, snn_part *pt, uint32_t pre, size_t k0, size_t k1,
-                    size_t step)
+/* Which partition holds post neuron j. */
+static const snn_part *part_of(const snn_proj *pj, uint32_t j)
 {
-    hook_log *h = (hook_log *)r->priv + (pt - pj->parts);
-    h->pre_calls++;
-    h->syn_seen += k1 - k0;
-    if (k0 != pt->row[pre] || k1 != pt->row[pre + 1])
-        h->bad = 1;
-    for (size_t q = k0; q < k1; q++)
-        if (pt->col[q] < pt->post_lo || pt->col[q] >= pt->post_hi)
-            h->bad = 1;
+    for (size_t t = 0; t < pj->n_parts; t++)
+        if (j >= pj->parts[t].post_lo && j < pj->parts[t].post_hi)
+            return &pj->parts[t];
+    return NULL;
 }
 
-static void log_post(snn_rule *r, snn_proj *pj, snn_part *pt, uint32_t post, size_t step)
+static void log_pre(const snn_rule *r, const snn_proj *pj, uint32_t pre, const uint32_t *post,
+                    double *w, size_t n, size_t step)
 {
-    hook_log *h = (hook_log *)r->priv + (pt - pj->parts);
+    hook_log *h = &g_log[omp_get_thread_num()];
+    h->pre_calls++;
+    h->pre_syn += n;
+    /* One partition's part of the row, ascending, weights where the row is. */
+    const snn_part *pt = n ? part_of(pj, post[0]) : NULL;
+    if (!pt || w != pt->w + pt->row[pre] || n != pt->row[pre + 1] - pt->row[pre])
+        h->bad |= 1;
+    for (size_t m = 0; m < n; m++)
+        if (post[m] < pt->post_lo || post[m] >= pt->post_hi || (m && post[m] <= post[m - 1]))
+            h->bad |= 2;
+}
+
+static void log_post(const snn_rule *r, const snn_proj *pj, uint32_t post, const uint32_t *pre,
+                     const size_t *pos, double *w, size_t n, size_t step)
+{
+    hook_log *h = &g_log[omp_get_thread_num()];
+    const snn_part *pt = part_of(pj, post);
     h->post_calls++;
-    if (post < pt->post_lo || post >= pt->post_hi)
-        h->bad = 1;
+    h->post_syn += n;
+    if (!pt || w != pt->w || n != g_indeg[post])
+        h->bad |= 4;
+    for (size_t m = 0; m < n; m++)
+        if (pos[m] >= pt->nnz || pt->col[pos[m]] != post || pos[m] < pt->row[pre[m]] ||
+            pos[m] >= pt->row[pre[m] + 1])
+            h->bad |= 8;
 }
 
 static const snn_rule_type log_rule = {.name = "log", .on_pre = log_pre, .on_post = log_post};
@@ -196,28 +219,33 @@ static void test_rule_hooks(void **state)
     fx_par(s, tgt, "I_e", 400.0);
     snn_proj_spec *ps = fx_proj(s, src, tgt, SNN_CONN_BERNOULLI, 5.0, 1.0);
     ps->p = 0.1;
+    ps->rule = &log_rule;
     snn_net *net = build(s, 2);
-    assert_int_equal(net->projs[0].n_parts, 2);
-    hook_log hl[2];
-    memset(hl, 0, sizeof hl);
-    snn_rule r = {.type = &log_rule, .priv = hl};
-    net->projs[0].rule = &r;
+    const snn_proj *pj = &net->projs[0];
+    assert_int_equal(pj->n_parts, 2);
+    g_indeg = calloc(700, sizeof *g_indeg);
+    for (size_t t = 0; t < pj->n_parts; t++)
+        for (size_t q = 0; q < pj->parts[t].nnz; q++)
+            g_indeg[pj->parts[t].col[q]]++;
+    memset(g_log, 0, sizeof g_log);
     run(net, 500);
-    hook_log h = hl[0];
-    h.pre_calls += hl[1].pre_calls;
-    h.post_calls += hl[1].post_calls;
-    h.syn_seen += hl[1].syn_seen;
-    h.bad |= hl[1].bad;
-    assert_true(hl[0].post_calls > 0 && hl[1].post_calls > 0);
-    /* on_pre once per (spiking pre, partition holding some of its synapses);
-       on_post once per post spike; every synapse of every spike seen once. */
+    hook_log h = {0};
+    for (int t = 0; t < MAX_TH; t++) {
+        h.pre_calls += g_log[t].pre_calls;
+        h.post_calls += g_log[t].post_calls;
+        h.pre_syn += g_log[t].pre_syn;
+        h.post_syn += g_log[t].post_syn;
+        h.bad |= g_log[t].bad;
+    }
+    /* on_pre once per (spiking pre, partition holding some of its synapses),
+       seeing each synapse of the spike once; on_post once per post spike,
+       seeing every incoming synapse. */
     assert_int_equal(h.bad, 0);
     assert_int_equal(h.post_calls, net->spike_count[tgt]);
     assert_true(h.post_calls > 0);
     assert_true(h.pre_calls >= net->spike_count[src] / 2);
-    /* Events count each synapse once per spike (times multiplicity). */
-    assert_true(snn_net_events(net) >= h.syn_seen);
-    net->projs[0].rule = NULL;
+    assert_true(snn_net_events(net) >= h.pre_syn); /* events also count multiplicity */
+    free(g_indeg);
     snn_net_free(net);
     snn_spec_free(s);
 }

@@ -1,0 +1,25 @@
+/*
+ * rules/registry.c: the list of built-in plasticity rules, looked up by name.
+ */
+#include <string.h>
+
+#include "rule.h"
+
+extern const snn_rule_type stdp_pair_type;
+
+static const snn_rule_type *const rules[] = {
+    &stdp_pair_type,
+};
+
+const snn_rule_type *snn_rule_at(size_t i)
+{
+    return i < sizeof rules / sizeof rules[0] ? rules[i] : NULL;
+}
+
+const snn_rule_type *snn_rule_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strcmp(rules[i]->name, name) == 0)
+            return rules[i];
+    return NULL;
+}
