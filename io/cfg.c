@@ -5,7 +5,9 @@
  * file's directory); the command-line overrides (-s key.path=value) are
  * spliced into the parsed tree; then every group is checked against a
  * descriptor table: the key_desc tables below for the run-level keys, the
- * model's snn_param_desc table for its parameters.  Validation, defaults and
+ * model's snn_param_desc table for its parameters, and the rule's table for
+ * the parameters of a projection's plasticity group (unit "w": the
+ * projection's weight unit, which messages spell out).  Validation, defaults and
  * `snn help config` all read the same tables.  Unknown keys and names get the
  * nearest valid one as a suggestion (edit distance).
  *
@@ -35,6 +37,7 @@
 #include <gsl/gsl_cdf.h>
 #include <libconfig.h>
 
+#include "../rules/rule.h"
 #include "../sim/pop.h"
 
 /* libconfig's own limit on nested @include. */
@@ -145,7 +148,7 @@ static const key_desc cur_keys[CUR_N] = {
 };
 
 enum { PJ_PRE, PJ_POST, PJ_RECEPTOR, PJ_CONNECTOR, PJ_P, PJ_K, PJ_AUTAPSES, PJ_MULTAPSES,
-       PJ_WEIGHT, PJ_DELAY, PJ_N };
+       PJ_WEIGHT, PJ_DELAY, PJ_PLASTICITY, PJ_N };
 static const key_desc proj_keys[PJ_N] = {
     [PJ_PRE] = {"pre", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "source: a population or spike input"},
     [PJ_POST] = {"post", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "target population"},
@@ -169,7 +172,19 @@ static const key_desc proj_keys[PJ_N] = {
     [PJ_DELAY] = {"delay_ms", V_DIST, "ms", 0, 0.0, INFINITY, 0, "dt_ms",
                   "number | {uniform = [a, b];}; >= dt_ms after rounding to steps, "
                   "at most 65535 steps"},
+    [PJ_PLASTICITY] = {"plasticity", V_GROUP, NULL, 0, 0, 0, 0, "none: static",
+                       "plastic weights: { rule = \"NAME\"; the rule's parameters }, see below"},
 };
+
+/* Keys of a projection's plasticity group besides the rule's parameters. */
+enum { PL_RULE, PL_N };
+static const key_desc plast_keys[PL_N] = {
+    [PL_RULE] = {"rule", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                 "name of the plasticity rule; `snn help rules` lists them"},
+};
+
+/* Unit string of rule parameters in the projection's weight unit. */
+#define RULE_UNIT_W "w"
 
 enum { REC_SPIKES, REC_STATE, REC_WEIGHTS, REC_N };
 static const key_desc rec_keys[REC_N] = {
@@ -827,6 +842,42 @@ static int parse_choice(ctx *c, config_setting_t *s, const snn_param_desc *d, do
     return fail(c, s, "%s = \"%s\" is not a valid choice (%s)%s", pth(c, s), str, d->doc, tail);
 }
 
+/* Unit of parameter d as the user sees it: RULE_UNIT_W ("w", a rule's
+   weight-valued parameter) is the projection's weight unit `wunit`. */
+static const char *param_unit(const snn_param_desc *d, const char *wunit)
+{
+    return wunit && d->unit && strcmp(d->unit, RULE_UNIT_W) == 0 ? wunit : d->unit;
+}
+
+/*
+ * parse_params: the parameters params[0..n) of group g into par[0..n):
+ * numbers checked against their bounds, options against their names (value:
+ * the index); a missing one gets its default, which is also written into the
+ * tree (for spec->resolved).  `wunit` is the unit shown for "w" parameters
+ * (rules), NULL for models.
+ */
+static int parse_params(ctx *c, config_setting_t *g, const snn_param_desc *params, size_t n,
+                        double *par, const char *wunit)
+{
+    for (size_t j = 0; j < n; j++) {
+        const snn_param_desc *d = &params[j];
+        config_setting_t *s = config_setting_get_member(g, d->key);
+        int rc;
+        if (!s) {
+            par[j] = d->def;
+            rc = d->choices ? add_str(c, g, d->key, d->choices[(size_t)lround(d->def)])
+                            : add_float(c, g, d->key, d->def);
+        } else if (d->choices) {
+            rc = parse_choice(c, s, d, &par[j]);
+        } else if (!(rc = num_of(c, s, &par[j]))) {
+            rc = range(c, s, par[j], param_unit(d, wunit), d->lo, d->hi, false, d->doc);
+        }
+        if (rc)
+            return rc;
+    }
+    return SNN_OK;
+}
+
 /* Read a group's "model" while collecting names; a typo of the key itself
    is reported as an unknown key. */
 static int entry_model(ctx *c, config_setting_t *e, bool input, const snn_model_type **type,
@@ -1052,20 +1103,8 @@ static int parse_pop(ctx *c, size_t i)
         return rc;
     set_where(c, g, &ps->where);
 
-    for (size_t j = 0; j < t->n_params; j++) {
-        const snn_param_desc *d = &t->params[j];
-        config_setting_t *s = config_setting_get_member(g, d->key);
-        if (!s) {
-            rc = d->choices ? add_str(c, g, d->key, d->choices[(size_t)lround(d->def)])
-                            : add_float(c, g, d->key, d->def);
-        } else if (d->choices) {
-            rc = parse_choice(c, s, d, &ps->par[j]);
-        } else if (!(rc = num_of(c, s, &ps->par[j]))) {
-            rc = range(c, s, ps->par[j], d->unit, d->lo, d->hi, false, d->doc);
-        }
-        if (rc)
-            return rc;
-    }
+    if ((rc = parse_params(c, g, t->params, t->n_params, ps->par, NULL)))
+        return rc;
 
     config_setting_t *ig = config_setting_get_member(g, pop_keys[POP_INIT].key);
     if (ig) {
@@ -1316,6 +1355,66 @@ static int parse_delay(ctx *c, config_setting_t *g, snn_proj_spec *pj)
     return SNN_OK;
 }
 
+/*
+ * parse_plasticity: the optional group `plasticity` of projection g: `rule`
+ * names a rule of the registry (rules/registry.c), the other keys are its
+ * parameters (rule->params), given in the projection's weight unit `wunit`
+ * where the table says "w".  No group: static weights, pj->rule = NULL.
+ */
+static int parse_plasticity(ctx *c, config_setting_t *g, snn_proj_spec *pj, const char *wunit)
+{
+    config_setting_t *pg = config_setting_get_member(g, proj_keys[PJ_PLASTICITY].key);
+    pj->rule = NULL;
+    pj->rule_par = NULL;
+    if (!pg)
+        return SNN_OK;
+    if (!config_setting_is_group(pg))
+        return fail_type(c, pg, "a group { rule = \"NAME\"; PARAMETER = value; ... }");
+    const key_desc *rk = &plast_keys[PL_RULE];
+    config_setting_t *rs = config_setting_get_member(pg, rk->key);
+    static const char *const rule_key[] = {"rule"};
+    for (int i = 0; !rs && i < config_setting_length(pg); i++) {
+        const config_setting_t *x = config_setting_get_elem(pg, (unsigned)i);
+        if (nearest(config_setting_name(x), rule_key, 1))
+            return fail(c, x, "unknown key '%s' in %s; did you mean 'rule'?",
+                        config_setting_name(x), pth(c, pg));
+    }
+    const char *name;
+    int rc = get_str(c, pg, rk, &name, &rs);
+    if (rc)
+        return rc;
+    const snn_rule_type *t = snn_rule_find(name);
+    if (!t) {
+        keyset ks = {0};
+        for (size_t i = 0; snn_rule_at(i) && !rc; i++)
+            rc = ks_add(c, &ks, snn_rule_at(i)->name);
+        if (!rc) {
+            char tail[700];
+            suggest(name, ks.k, ks.n, true, tail, sizeof tail);
+            rc = fail(c, rs, "%s = \"%s\" is not a known plasticity rule%s", pth(c, rs), name,
+                      tail);
+        }
+        free(ks.k);
+        return rc;
+    }
+    keyset ks = {0};
+    rc = ks_add_desc(c, &ks, plast_keys, PL_N);
+    for (size_t j = 0; !rc && j < t->n_params; j++)
+        rc = ks_add(c, &ks, t->params[j].key);
+    if (!rc)
+        rc = check_keys(c, pg, ks.k, ks.n);
+    free(ks.k);
+    if (rc)
+        return rc;
+    pj->rule = t;
+    if (t->n_params) {
+        pj->rule_par = calloc(t->n_params, sizeof *pj->rule_par);
+        if (!pj->rule_par)
+            return oom(c);
+    }
+    return parse_params(c, pg, t->params, t->n_params, pj->rule_par, wunit);
+}
+
 static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
 {
     int rc = entry_group(c, g, "a projection");
@@ -1427,9 +1526,10 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
         return fail(c, g, "%s has no 'weight' (synaptic weight in %s, required)", pth(c, g),
                     unit);
     if ((rc = parse_dist(c, s, D_NORMAL, 0, unit, &pj->weight)) ||
-        (rc = check_weight_sign(c, s, &pj->weight, post, unit)))
+        (rc = check_weight_sign(c, s, &pj->weight, post, unit)) ||
+        (rc = parse_delay(c, g, pj)))
         return rc;
-    return parse_delay(c, g, pj);
+    return parse_plasticity(c, g, pj, unit);
 }
 
 /* ---- record and output ---------------------------------------------------- */
@@ -2432,7 +2532,8 @@ void snn_cfg_help(FILE *out)
           "lists ( ... ), \"strings\", true/false, # comments, @include \"file\" (relative to\n"
           "the file).  Units are fixed per key and shown below (ms, mV, pA, pF, nS, Hz).\n"
           "Model parameters (tau_m, V_th, rate_hz, ...) are keys of a population's group;\n"
-          "`snn help model NAME` lists them with units, defaults and bounds.\n"
+          "`snn help model NAME` lists them with units, defaults and bounds.  Likewise a\n"
+          "projection's plasticity group takes its rule's parameters: `snn help rule NAME`.\n"
           "Every unknown key is an error.  `snn run FILE -s key.path=value` overrides or\n"
           "adds one value (libconfig syntax; a bare word is taken as a string), e.g.\n"
           "-s simulation.dt_ms=0.05 -s populations.exc.tau_m=15 -s output.path=run2.h5.\n",
@@ -2452,6 +2553,16 @@ void snn_cfg_help(FILE *out)
     help_table(out, "inputs = { NAME = { model = \"current\"; ... }; }   current injection: "
                "the pulse form or the step form", cur_keys, CUR_N);
     help_table(out, "projections = { NAME = { ... }; ... }", proj_keys, PJ_N);
+    help_table(out, "projections.NAME.plasticity = { ... }   optional: plastic weights (without "
+               "it the weights stay fixed)", plast_keys, PL_N);
+    fputs("  ...             any parameter of the rule: a number (a string for options such as "
+          "pairing = \"nearest\");\n"
+          "                  `snn help rule NAME` lists them; unit w is the projection's weight "
+          "unit (pA, mV or nS)\n"
+          "  rules:         ", out);
+    for (size_t i = 0; snn_rule_at(i); i++)
+        fprintf(out, " %s", snn_rule_at(i)->name);
+    fputs("   (`snn help rules`)\n", out);
     help_table(out, "record = { ... }", rec_keys, REC_N);
     help_table(out, "record.state = ( { ... }, ... )", rec_state_keys, RS_N);
     help_table(out, "record.weights = ( { ... }, ... )", rec_w_keys, RW_N);

@@ -6,9 +6,19 @@
 #include "rule.h"
 
 extern const snn_rule_type stdp_pair_type;
+extern const snn_rule_type stdp_triplet_type;
+extern const snn_rule_type diehl_cook_type;
+extern const snn_rule_type hebb_type;
+extern const snn_rule_type instar_type;
+extern const snn_rule_type oja_type;
 
 static const snn_rule_type *const rules[] = {
     &stdp_pair_type,
+    &stdp_triplet_type,
+    &diehl_cook_type,
+    &hebb_type,
+    &instar_type,
+    &oja_type,
 };
 
 const snn_rule_type *snn_rule_at(size_t i)

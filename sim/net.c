@@ -81,7 +81,30 @@ static int attach_rule(snn_net *net, snn_proj *pj, snn_err *err)
         SNN_FAIL(err, rc, "%s:%d: projection '%s' (rule %s): %s", ps->where.file, ps->where.line,
                  ps->name, t->name, inner);
     }
+    /* Initial weights outside the rule's bounds would be clipped silently at
+       the first spike: refuse them instead. */
+    double lo = -INFINITY, hi = INFINITY;
+    for (size_t i = 0; i < t->n_params; i++) {
+        if (strcmp(t->params[i].key, "w_min") == 0)
+            lo = ps->rule_par[i];
+        else if (strcmp(t->params[i].key, "w_max") == 0)
+            hi = ps->rule_par[i];
+    }
+    size_t n = pj->dense ? pj->pre->n * pj->post->n : 0;
+    for (size_t q = 0; q < n; q++)
+        if (pj->w_dense[q] < lo || pj->w_dense[q] > hi)
+            goto out_of_bounds;
+    for (size_t p = 0; !pj->dense && p < pj->n_parts; p++)
+        for (size_t q = 0; q < pj->parts[p].nnz; q++)
+            if (pj->parts[p].w[q] < lo || pj->parts[p].w[q] > hi)
+                goto out_of_bounds;
     return SNN_OK;
+out_of_bounds:
+    SNN_FAIL(err, SNN_ECFG,
+             "%s:%d: projection '%s': initial weights must lie within the rule's bounds "
+             "[w_min, w_max] = [%g, %g] %s",
+             ps->where.file, ps->where.line, ps->name, lo, hi,
+             pj->post->type->weight_unit(pj->post->par));
 }
 
 int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err)

@@ -5,7 +5,8 @@
  * must fail with SNN_ECFG and a message naming "bad_x.cfg:LINE" and the
  * offending key or the suggestion; command-line overrides change, add and
  * reject values; the resolved text loads back to the same spec.  Uses the
- * real model registry (models/lif.c, lif_cond.c, poisson.c, spike_times.c).
+ * real model registry (models/lif.c, lif_cond.c, poisson.c, spike_times.c)
+ * and rule registry (rules/stdp_pair.c).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "tests/support.h"
 
 #include "io/cfg.h"
+#include "rules/rule.h"
 
 #define DATA(f) SNN_TEST_DATA "/" f
 
@@ -90,6 +92,27 @@ static double par(const snn_pop_spec *p, const char *key)
     if (j < 0)
         fail_msg("model %s has no parameter %s", p->type->name, key);
     return p->par[j];
+}
+
+/* Rule parameter `key` of a plastic projection. */
+static double rpar(const snn_proj_spec *p, const char *key)
+{
+    assert_non_null(p->rule);
+    for (size_t j = 0; j < p->rule->n_params; j++)
+        if (strcmp(p->rule->params[j].key, key) == 0)
+            return p->rule_par[j];
+    fail_msg("rule %s has no parameter %s", p->rule->name, key);
+    return 0;
+}
+
+/* Default of rule parameter `key`. */
+static double rdef(const snn_rule_type *t, const char *key)
+{
+    for (size_t j = 0; j < t->n_params; j++)
+        if (strcmp(t->params[j].key, key) == 0)
+            return t->params[j].def;
+    fail_msg("rule %s has no parameter %s", t->name, key);
+    return 0;
 }
 
 static const snn_dist *init_of(const snn_pop_spec *p, const char *var)
@@ -204,7 +227,11 @@ static void test_good_file(void **state)
     snn_assert_close(c->amp_pA[0], -5.0, 0, 0);
 
     /* projections */
-    assert_int_equal(s->n_projs, 6);
+    assert_int_equal(s->n_projs, 7);
+    for (size_t j = 0; j < 6; j++) {
+        assert_null(s->projs[j].rule); /* no plasticity group: static */
+        assert_null(s->projs[j].rule_par);
+    }
     const snn_proj_spec *p = &s->projs[0];
     assert_string_equal(p->name, "ee");
     assert_int_equal(p->pre, 0);
@@ -262,6 +289,21 @@ static void test_good_file(void **state)
     assert_int_equal(p->conn, SNN_CONN_ONE_TO_ONE);
     assert_true(p->weight.a == 0.123456789012345678);
 
+    /* plasticity: given values (an int is a number), an option, defaults */
+    p = &s->projs[6];
+    assert_string_equal(p->name, "tt");
+    const snn_rule_type *stdp = snn_rule_find("stdp_pair");
+    assert_non_null(stdp);
+    assert_ptr_equal(p->rule, stdp);
+    assert_non_null(p->rule_par);
+    snn_assert_close(rpar(p, "A_plus"), 0.5, 0, 0);
+    snn_assert_close(rpar(p, "tau_plus"), 20.0, 0, 0);
+    snn_assert_close(rpar(p, "pairing"), 1.0, 0, 0); /* "nearest" */
+    const char *dflt[] = {"A_minus", "tau_minus", "w_min", "w_max", "mu"};
+    for (size_t i = 0; i < 5; i++)
+        snn_assert_close(rpar(p, dflt[i]), rdef(stdp, dflt[i]), 0, 0);
+    snn_assert_close(rpar(p, "A_minus"), 0.0105, 0, 0);
+
     /* record */
     bool spikes[] = {true, false, false, false, true, false, false};
     for (size_t i = 0; i < 7; i++)
@@ -296,6 +338,13 @@ static void test_good_file(void **state)
     assert_non_null(strstr(s->resolved, "0.12345678901234568")); /* full precision */
     assert_non_null(strstr(s->resolved, "V_th = -50.0;"));       /* numbers print as floats */
     assert_non_null(strstr(s->resolved, "size = 80;"));          /* integers stay integers */
+    /* the plasticity group with every default filled in */
+    assert_non_null(strstr(s->resolved, "rule = \"stdp_pair\";"));
+    assert_non_null(strstr(s->resolved, "tau_plus = 20.0;"));
+    assert_non_null(strstr(s->resolved, "pairing = \"nearest\";"));
+    assert_non_null(strstr(s->resolved, "A_minus = 0.0105;"));
+    assert_non_null(strstr(s->resolved, "tau_minus = 33.7;"));
+    assert_non_null(strstr(s->resolved, "mu = 0.0;"));
     snn_spec_free(s);
 }
 
@@ -424,6 +473,20 @@ static const bad_case bad_cases[] = {
     {"bad_in_include.cfg", "inc_bad_part.cfg:3: ",
      {"populations.exc.V_reset = 2000 mV is outside [-1000, 1000]"}},
     {"bad_include_dir.cfg", "bad_include_dir.cfg:3: ", {"@include \".\"", "is a directory"}},
+    {"bad_rule.cfg", "bad_rule.cfg:7: ",
+     {"projections.ee.plasticity.rule = \"stdp_pairs\" is not a known plasticity rule",
+      "did you mean 'stdp_pair'?"}},
+    {"bad_rule_key.cfg", "bad_rule_key.cfg:7: ",
+     {"unknown key 'A_plu' in projections.ee.plasticity", "did you mean 'A_plus'?"}},
+    /* "w" parameters show the projection's weight unit: lif, current synapses */
+    {"bad_rule_range.cfg", "bad_rule_range.cfg:7: ",
+     {"projections.ee.plasticity.A_plus = -1 pA is outside [0, 1e+06] (potentiation "
+      "amplitude"}},
+    {"bad_rule_choice.cfg", "bad_rule_choice.cfg:8: ",
+     {"projections.ee.plasticity.pairing = \"nearst\" is not a valid choice",
+      "did you mean 'nearest'?", "'all', 'nearest'"}},
+    {"bad_rule_missing.cfg", "bad_rule_missing.cfg:6: ",
+     {"projections.ee.plasticity has no 'rule'", "required"}},
 };
 
 static void test_bad_files(void **state)
@@ -483,6 +546,130 @@ static void test_string_errors(void **state)
                     "projections = { s = { pre = \"a\"; post = \"a\"; connector = \"fixed_indegree\";"
                     " k = 1; multapses = true; weight = 1.0; }; };\n",
                     "str.cfg", NULL, 0, want6);
+}
+
+/* ---- plasticity ------------------------------------------------------------- */
+
+/* Load a->resolved again and compare (defined with the round-trip tests). */
+static void round_trip(snn_spec *a);
+
+#define PL_HEAD "simulation = { duration_ms = 1.0; };\n"                                     \
+                "populations = { a = { model = \"lif\"; size = 2; synapse = \"delta\"; };\n" \
+                "                b = { model = \"lif_cond\"; size = 2; };\n"                 \
+                "                c = { model = \"lif\"; size = 2; }; };\n"
+
+static void test_plasticity(void **state)
+{
+    /* only the rule: every parameter its default, written out */
+    snn_spec *s = load_str_ok(PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; "
+                              "connector = \"all_to_all\"; weight = 1.0;\n"
+                              "  plasticity = { rule = \"stdp_pair\"; }; }; };\n",
+                              "pl.cfg", NULL, 0);
+    const snn_rule_type *t = snn_rule_find("stdp_pair");
+    assert_ptr_equal(s->projs[0].rule, t);
+    for (size_t j = 0; j < t->n_params; j++)
+        snn_assert_close(s->projs[0].rule_par[j], t->params[j].def, 0, 0);
+    assert_non_null(strstr(s->resolved, "pairing = \"all\";"));
+    assert_non_null(strstr(s->resolved, "A_plus = 0.01;"));
+    round_trip(s);
+    snn_spec_free(s);
+
+    /* "w" parameters in the weight unit of the post model: mV (delta), nS */
+    struct {
+        const char *text;
+        const char *want[4];
+    } cases[] = {
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"a\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { rule = \"stdp_pair\"; A_minus = 2e6; }; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity.A_minus = 2000000 mV is outside [0, 1e+06]"}},
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"b\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { rule = \"stdp_pair\"; w_max = 1e13; }; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity.w_max = 1e+13 nS is outside [-1e+12, 1e+12]",
+          "(upper weight bound)"}},
+        /* other units stay: ms */
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"b\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { rule = \"stdp_pair\"; tau_minus = 0; }; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity.tau_minus = 0 ms is outside [0.001, 1e+06]"}},
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = \"stdp_pair\"; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity must be a group", "got a string \"stdp_pair\""}},
+        /* a typo of the key "rule" itself */
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { A_plus = 0.1;\n rul = \"stdp_pair\"; }; }; };\n",
+         {"pl.cfg:7: unknown key 'rul' in projections.p.plasticity", "did you mean 'rule'?"}},
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { rule = 3; }; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity.rule must be a string", "got an integer 3"}},
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { rule = \"stdp_pair\"; pairing = 1; }; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity.pairing must be a string, one of 'all', 'nearest'",
+          "got an integer 1"}},
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plasticity = { rule = \"no_such_rule\"; }; }; };\n",
+         {"pl.cfg:6: projections.p.plasticity.rule = \"no_such_rule\" is not a known plasticity rule",
+          "valid: 'stdp_pair'"}},
+        /* a typo of the group name */
+        {PL_HEAD "projections = { p = { pre = \"c\"; post = \"c\"; connector = \"all_to_all\";"
+                 " weight = 1.0;\n  plastcity = { rule = \"stdp_pair\"; }; }; };\n",
+         {"pl.cfg:6: unknown key 'plastcity' in projections.p", "did you mean 'plasticity'?"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_fail_str(cases[i].text, "pl.cfg", NULL, 0, cases[i].want);
+}
+
+static void test_plasticity_overrides(void **state)
+{
+    /* change a given value, add a parameter, switch an option */
+    const char *ov[] = {"projections.tt.plasticity.A_plus=0.02",
+                        "projections.tt.plasticity.mu=1",
+                        "projections.tt.plasticity.pairing=all"};
+    snn_spec *s = load_ok(DATA("good_net.cfg"), ov, 3);
+    const snn_proj_spec *p = &s->projs[6];
+    snn_assert_close(rpar(p, "A_plus"), 0.02, 0, 0);
+    snn_assert_close(rpar(p, "mu"), 1.0, 0, 0);
+    snn_assert_close(rpar(p, "pairing"), 0.0, 0, 0);
+    snn_assert_close(rpar(p, "tau_plus"), 20.0, 0, 0); /* from the file */
+    assert_non_null(strstr(s->resolved, "A_plus = 0.02;"));
+    assert_non_null(strstr(s->resolved, "mu = 1.0;"));
+    round_trip(s);
+    snn_spec_free(s);
+
+    /* make a static projection plastic */
+    const char *ov2[] = {"projections.ee.plasticity={rule=\"stdp_pair\"; A_minus=0.02;}"};
+    s = load_ok(DATA("good_net.cfg"), ov2, 1);
+    p = &s->projs[0];
+    assert_ptr_equal(p->rule, snn_rule_find("stdp_pair"));
+    snn_assert_close(rpar(p, "A_minus"), 0.02, 0, 0);
+    snn_assert_close(rpar(p, "A_plus"), rdef(p->rule, "A_plus"), 0, 0);
+    round_trip(s);
+    snn_spec_free(s);
+
+    struct {
+        const char *ov;
+        const char *want[4];
+    } cases[] = {
+        /* ee's post exc has delta synapses: mV */
+        {"projections.ee.plasticity={rule=\"stdp_pair\"; A_plus=-1;}",
+         {"command line -s projections.ee.plasticity={rule=\"stdp_pair\"; A_plus=-1;}: ",
+          "projections.ee.plasticity.A_plus = -1 mV is outside [0, 1e+06]"}},
+        {"projections.tt.plasticity.A_plus=-1",
+         {"command line -s projections.tt.plasticity.A_plus=-1: ",
+          "projections.tt.plasticity.A_plus = -1 pA is outside [0, 1e+06]"}},
+        {"projections.tt.plasticity.A_plu=1",
+         {"command line -s projections.tt.plasticity.A_plu=1: ",
+          "unknown key 'A_plu' in projections.tt.plasticity", "did you mean 'A_plus'?"}},
+        {"projections.tt.plasticity.rule=stdp",
+         {"command line -s projections.tt.plasticity.rule=stdp: ",
+          "\"stdp\" is not a known plasticity rule"}},
+        /* a parameter for a projection that has no plasticity group */
+        {"projections.ee.plasticity.A_plus=0.02",
+         {"command line -s projections.ee.plasticity.A_plus=0.02: ",
+          "projections.ee.plasticity has no 'rule'"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *o[] = {cases[i].ov};
+        expect_fail_file(DATA("good_net.cfg"), o, 1, cases[i].want);
+    }
 }
 
 /* ---- overrides --------------------------------------------------------------- */
@@ -623,6 +810,9 @@ static void assert_spec_equal(const snn_spec *a, const snn_spec *b)
         assert_int_equal(p->multapses, q->multapses);
         assert_dist_equal(&p->weight, &q->weight);
         assert_dist_equal(&p->delay_ms, &q->delay_ms);
+        assert_ptr_equal(p->rule, q->rule);
+        for (size_t r = 0; p->rule && r < p->rule->n_params; r++)
+            assert_true(p->rule_par[r] == q->rule_par[r]);
     }
     assert_int_equal(a->n_currents, b->n_currents);
     for (size_t c = 0; c < a->n_currents; c++) {
@@ -720,7 +910,8 @@ static void test_help(void **state)
     fclose(f);
     const char *want[] = {"simulation", "dt_ms", "duration_ms", "required", "snn help model",
                           "pairwise_bernoulli", "interval_ms", "compression", "uniform",
-                          "amplitudes_pA", NULL};
+                          "amplitudes_pA", "plasticity", "snn help rule NAME", "stdp_pair",
+                          "weight unit", NULL};
     assert_msg(buf, want);
     free(buf);
 }
@@ -733,6 +924,8 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_string_errors),
+        cmocka_unit_test(test_plasticity),
+        cmocka_unit_test(test_plasticity_overrides),
         cmocka_unit_test(test_override_change_and_add),
         cmocka_unit_test(test_override_errors),
         cmocka_unit_test(test_round_trip),

@@ -1,0 +1,330 @@
+/*
+ * tests/unit/test_stdp_triplet.c: rules/stdp_triplet.c through the engine.
+ *
+ * One pre neuron (a spike-time source) projects plastically onto one LIF
+ * neuron that a second source makes fire at chosen times.  Spike times of
+ * both sides are measured in the run, and the final weight must equal the
+ * rule evaluated by hand from the trace definitions (r1, r2, o1, o2 each a sum
+ * of exp(-(t - t_spike) / tau) over earlier spikes of its side), to 1e-12:
+ * single pairs (pair STDP with A2_plus, A2_minus, whatever A3), the triplets
+ * post-pre-post, pre-post-post and pre-post-pre, all-to-all sums of two pre
+ * or two post spikes, clipping, a bad parameter set, and bit-identical
+ * plastic weights for 1, 2 and 3 threads.
+ */
+#include "../support.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fixture.h"
+#include "rules/rule.h"
+#include "sim/net.h"
+#include "sim/sched.h"
+
+enum { A2_PLUS, A3_PLUS, A2_MINUS, A3_MINUS, TAU_PLUS, TAU_MINUS, TAU_X, TAU_Y, W_MIN, W_MAX,
+       N_PAR };
+enum { MAX_SPIKES = 8 };
+
+static void set_times(snn_pop_spec *p, const double *t, size_t n)
+{
+    p->n_spikes = n;
+    p->spike_ids = calloc(n ? n : 1, sizeof(uint32_t));
+    p->spike_times_ms = malloc((n ? n : 1) * sizeof(double));
+    if (n)
+        memcpy(p->spike_times_ms, t, n * sizeof(double));
+}
+
+typedef struct run_out {
+    double w;                        /* final weight */
+    double t_pre[MAX_SPIKES], t_post[MAX_SPIKES]; /* measured spike times (ms) */
+    size_t n_pre, n_post;
+} run_out;
+
+/* Build the pre -> post test net with rule parameters par[]; returns NULL
+   and fills err if the build fails. */
+static snn_net *build(snn_spec **sp, const double *pre_t, size_t n_pre, const double *drive_t,
+                      size_t n_drive, double w0, const double *par, int threads, snn_err *err)
+{
+    const double dt = 0.1;
+    snn_spec *s = fx_spec(dt, 150, 1);
+    uint32_t pre = fx_pop(s, "pre", "spike_times", 1);
+    set_times(&s->pops[pre], pre_t, n_pre);
+    uint32_t drv = fx_pop(s, "drv", "spike_times", 1);
+    set_times(&s->pops[drv], drive_t, n_drive);
+    uint32_t post = fx_pop(s, "post", "lif", 1);
+    fx_par(s, post, "synapse", 1); /* delta: the drive fires it in one step */
+    fx_par(s, post, "E_L", 0.0);
+    fx_par(s, post, "V_reset", 0.0);
+    fx_par(s, post, "V_th", 10.0);
+    fx_proj(s, drv, post, SNN_CONN_ONE_TO_ONE, 50.0, dt);
+    snn_proj_spec *pl = fx_proj(s, pre, post, SNN_CONN_ONE_TO_ONE, w0, 0.5);
+    pl->rule = snn_rule_find("stdp_triplet");
+    assert_non_null(pl->rule);
+    assert_int_equal(pl->rule->n_params, N_PAR);
+    pl->rule_par = malloc(N_PAR * sizeof(double));
+    memcpy(pl->rule_par, par, N_PAR * sizeof(double));
+    *sp = s;
+    snn_net *net = NULL;
+    if (snn_net_build(&net, s, threads, err))
+        return NULL;
+    return net;
+}
+
+static run_out run(const double *pre_t, size_t n_pre, const double *drive_t, size_t n_drive,
+                   double w0, const double *par)
+{
+    snn_spec *s;
+    snn_err err;
+    snn_net *net = build(&s, pre_t, n_pre, drive_t, n_drive, w0, par, 1, &err);
+    if (!net)
+        fail_msg("%s", err.msg);
+    run_out r;
+    memset(&r, 0, sizeof r);
+    for (size_t k = 0; k < net->n_steps; k++) {
+        if (snn_sched_clock_run(net, 1, NULL, NULL, &err))
+            fail_msg("%s", err.msg);
+        double t = (double)(k + 1) * net->dt_ms;
+        if (net->pops[0].spk[0].n) {
+            assert_true(r.n_pre < MAX_SPIKES);
+            r.t_pre[r.n_pre++] = t;
+        }
+        if (net->pops[2].spk[0].n) {
+            assert_true(r.n_post < MAX_SPIKES);
+            r.t_post[r.n_post++] = t;
+        }
+    }
+    assert_int_equal(r.n_pre, n_pre);
+    assert_int_equal(r.n_post, n_drive);
+    r.w = net->projs[1].parts[0].w[0];
+    snn_net_free(net);
+    snn_spec_free(s);
+    return r;
+}
+
+/* Trace of one spike at ts seen at t > ts. */
+static double tr(double t, double ts, double tau)
+{
+    return exp(-(t - ts) / tau);
+}
+
+static const double base_par[N_PAR] = {
+    [A2_PLUS] = 0.01,  [A3_PLUS] = 0.02,   [A2_MINUS] = 0.012, [A3_MINUS] = 0.004,
+    [TAU_PLUS] = 16.8, [TAU_MINUS] = 33.7, [TAU_X] = 101.0,    [TAU_Y] = 125.0,
+    [W_MIN] = 0.0,     [W_MAX] = 1.0,
+};
+
+/* One pre and one post spike: pair STDP with A2 (r2, o2 are 0 at the only
+   spike of their side, so the A3 terms vanish). */
+static void test_pair(void **state)
+{
+    (void)state;
+    const double *p = base_par, w0 = 0.5, t_pre = 40.0;
+    const double drive[] = {10.0, 25.0, 37.0, 39.5, 39.8, 39.9, 40.2, 43.0, 55.0, 80.0};
+    for (size_t q = 0; q < sizeof drive / sizeof drive[0]; q++) {
+        run_out r = run(&t_pre, 1, &drive[q], 1, w0, p);
+        double d = r.t_post[0] - r.t_pre[0], want;
+        if (d > 1e-9)
+            want = w0 + tr(r.t_post[0], r.t_pre[0], p[TAU_PLUS]) * p[A2_PLUS];
+        else if (d < -1e-9)
+            want = w0 - tr(r.t_pre[0], r.t_post[0], p[TAU_MINUS]) * p[A2_MINUS];
+        else
+            want = w0; /* same step: no pairing */
+        print_message("dt = %+6.1f ms: w = %.15f (closed form %.15f)\n", d, r.w, want);
+        snn_assert_close(r.w, want, 1e-12, 0);
+    }
+}
+
+/* post (t1) - pre (t2) - post (t3). */
+static void test_post_pre_post(void **state)
+{
+    (void)state;
+    const double *p = base_par, w0 = 0.5, t_pre = 30.0, drive[] = {20.0, 45.0};
+    run_out r = run(&t_pre, 1, drive, 2, w0, p);
+    double t1 = r.t_post[0], t2 = r.t_pre[0], t3 = r.t_post[1];
+    assert_true(t1 < t2 && t2 < t3);
+    /* t1: r1 = 0.  t2: o1 = tr(t2, t1), r2 = 0.  t3: r1 = tr(t3, t2),
+       o2 = tr(t3, t1) (before the spike at t3). */
+    double want = w0 - tr(t2, t1, p[TAU_MINUS]) * p[A2_MINUS] +
+                  tr(t3, t2, p[TAU_PLUS]) * (p[A2_PLUS] + p[A3_PLUS] * tr(t3, t1, p[TAU_Y]));
+    print_message("post %.1f pre %.1f post %.1f: w = %.15f (closed form %.15f)\n", t1, t2, t3,
+                  r.w, want);
+    snn_assert_close(r.w, want, 1e-12, 0);
+    /* The triplet term is what makes it differ from pair STDP. */
+    assert_true(r.w - (w0 - tr(t2, t1, p[TAU_MINUS]) * p[A2_MINUS] +
+                       tr(t3, t2, p[TAU_PLUS]) * p[A2_PLUS]) > 1e-3);
+}
+
+/* pre (t1) - post (t2) - post (t3). */
+static void test_pre_post_post(void **state)
+{
+    (void)state;
+    const double *p = base_par, w0 = 0.5, t_pre = 20.0, drive[] = {30.0, 45.0};
+    run_out r = run(&t_pre, 1, drive, 2, w0, p);
+    double t1 = r.t_pre[0], t2 = r.t_post[0], t3 = r.t_post[1];
+    assert_true(t1 < t2 && t2 < t3);
+    /* t2: r1 = tr(t2, t1), o2 = 0.  t3: r1 = tr(t3, t1), o2 = tr(t3, t2). */
+    double want = w0 + tr(t2, t1, p[TAU_PLUS]) * p[A2_PLUS] +
+                  tr(t3, t1, p[TAU_PLUS]) * (p[A2_PLUS] + p[A3_PLUS] * tr(t3, t2, p[TAU_Y]));
+    print_message("pre %.1f post %.1f post %.1f: w = %.15f (closed form %.15f)\n", t1, t2, t3,
+                  r.w, want);
+    snn_assert_close(r.w, want, 1e-12, 0);
+}
+
+/* pre (t1) - post (t2) - pre (t3): the A3_minus term. */
+static void test_pre_post_pre(void **state)
+{
+    (void)state;
+    const double *p = base_par, w0 = 0.5, pre_t[] = {20.0, 45.0}, drive = 30.0;
+    run_out r = run(pre_t, 2, &drive, 1, w0, p);
+    double t1 = r.t_pre[0], t2 = r.t_post[0], t3 = r.t_pre[1];
+    assert_true(t1 < t2 && t2 < t3);
+    /* t1: o1 = 0.  t2: r1 = tr(t2, t1).  t3: o1 = tr(t3, t2), r2 = tr(t3, t1). */
+    double want = w0 + tr(t2, t1, p[TAU_PLUS]) * p[A2_PLUS] -
+                  tr(t3, t2, p[TAU_MINUS]) * (p[A2_MINUS] + p[A3_MINUS] * tr(t3, t1, p[TAU_X]));
+    print_message("pre %.1f post %.1f pre %.1f: w = %.15f (closed form %.15f)\n", t1, t2, t3,
+                  r.w, want);
+    snn_assert_close(r.w, want, 1e-12, 0);
+}
+
+/* All-to-all: the fast traces sum over every earlier spike of their side. */
+static void test_all_to_all_sums(void **state)
+{
+    (void)state;
+    const double *p = base_par, w0 = 0.5;
+    /* pre - pre - post: r1 at the post sums both pre spikes; o2 = 0. */
+    const double pre_t[] = {20.0, 28.0}, drive1 = 35.0;
+    run_out a = run(pre_t, 2, &drive1, 1, w0, p);
+    double ta = a.t_post[0];
+    double want = w0 + (tr(ta, a.t_pre[0], p[TAU_PLUS]) + tr(ta, a.t_pre[1], p[TAU_PLUS])) *
+                           p[A2_PLUS];
+    snn_assert_close(a.w, want, 1e-12, 0);
+    /* post - post - pre: o1 at the pre sums both post spikes; r2 = 0.  The
+       second post spike sees r1 = 0 and changes nothing. */
+    const double t_pre = 50.0, drive2[] = {20.0, 35.0};
+    run_out b = run(&t_pre, 1, drive2, 2, w0, p);
+    double tb = b.t_pre[0];
+    want = w0 - (tr(tb, b.t_post[0], p[TAU_MINUS]) + tr(tb, b.t_post[1], p[TAU_MINUS])) *
+                    p[A2_MINUS];
+    snn_assert_close(b.w, want, 1e-12, 0);
+}
+
+static void test_clipping(void **state)
+{
+    (void)state;
+    double par[N_PAR];
+    memcpy(par, base_par, sizeof par);
+    par[A2_PLUS] = par[A2_MINUS] = 10.0;
+    par[W_MIN] = -0.25;
+    const double t_pre = 40.0, up = 45.0, dn = 30.0, w0 = 0.5;
+    assert_true(run(&t_pre, 1, &up, 1, w0, par).w == par[W_MAX]);
+    assert_true(run(&t_pre, 1, &dn, 1, w0, par).w == par[W_MIN]);
+    /* Clipped by the triplet term alone: the pair term stays inside. */
+    memcpy(par, base_par, sizeof par);
+    par[A3_PLUS] = 50.0;
+    const double drive[] = {30.0, 45.0};
+    const double t1 = 20.0;
+    assert_true(run(&t1, 1, drive, 2, w0, par).w == par[W_MAX]);
+}
+
+static void test_defaults_and_bad_bounds(void **state)
+{
+    (void)state;
+    const snn_rule_type *t = snn_rule_find("stdp_triplet");
+    assert_non_null(t);
+    assert_string_equal(t->params[A2_PLUS].key, "A2_plus");
+    assert_string_equal(t->params[A3_MINUS].key, "A3_minus");
+    assert_string_equal(t->params[TAU_Y].key, "tau_y");
+    assert_true(t->params[A3_PLUS].def == 6.2e-3 && t->params[TAU_X].def == 101.0);
+    for (size_t i = 0; i < t->n_params; i++)
+        assert_true(t->params[i].def >= t->params[i].lo && t->params[i].def <= t->params[i].hi);
+    double par[N_PAR];
+    memcpy(par, base_par, sizeof par);
+    par[W_MIN] = par[W_MAX];
+    snn_spec *s;
+    snn_err err;
+    const double t_pre = 40.0, drive = 45.0;
+    snn_net *net = build(&s, &t_pre, 1, &drive, 1, 0.5, par, 1, &err);
+    assert_null(net);
+    assert_non_null(strstr(err.msg, "w_min"));
+    snn_spec_free(s);
+}
+
+/* A plastic recurrent network: the same weights for any thread count. */
+static void plastic_net(int threads, double **w, size_t *nnz)
+{
+    snn_spec *s = fx_spec(0.1, 200, 77);
+    uint32_t ext = fx_pop(s, "ext", "poisson", 300);
+    fx_par(s, ext, "rate_hz", 50.0);
+    uint32_t e = fx_pop(s, "e", "lif", 900);
+    snn_proj_spec *in = fx_proj(s, ext, e, SNN_CONN_ALL_TO_ALL, 0, 0.5);
+    in->weight.kind = SNN_DIST_UNIFORM;
+    in->weight.a = 0.0;
+    in->weight.b = 40.0;
+    snn_proj_spec *rec = fx_proj(s, e, e, SNN_CONN_BERNOULLI, 20.0, 1.0);
+    rec->p = 0.05;
+    double par[N_PAR];
+    memcpy(par, base_par, sizeof par);
+    par[W_MAX] = 60.0;
+    par[A2_PLUS] = 0.5;
+    par[A3_PLUS] = 0.5;
+    par[A2_MINUS] = 1.05;
+    par[A3_MINUS] = 0.1;
+    snn_proj_spec *pp[2] = {in, rec};
+    for (int q = 0; q < 2; q++) {
+        pp[q]->rule = snn_rule_find("stdp_triplet");
+        pp[q]->rule_par = malloc(sizeof par);
+        memcpy(pp[q]->rule_par, par, sizeof par);
+    }
+    snn_net *net = NULL;
+    snn_err err;
+    if (snn_net_build(&net, s, threads, &err) ||
+        snn_sched_clock_run(net, net->n_steps, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    assert_true(net->projs[0].dense);
+    assert_true(net->spike_count[e] > 100);
+    size_t n0 = 300 * 900, n1 = net->projs[1].nnz;
+    *nnz = n0 + n1;
+    *w = malloc(*nnz * sizeof **w);
+    snn_net_weights(&net->projs[0], *w, NULL, NULL);
+    snn_net_weights(&net->projs[1], *w + n0, NULL, NULL);
+    snn_net_free(net);
+    snn_spec_free(s);
+}
+
+static void test_threads_identical(void **state)
+{
+    (void)state;
+    double *w1, *w2, *w3;
+    size_t n1, n2, n3;
+    plastic_net(1, &w1, &n1);
+    plastic_net(2, &w2, &n2);
+    plastic_net(3, &w3, &n3);
+    assert_int_equal(n1, n2);
+    assert_int_equal(n1, n3);
+    assert_memory_equal(w1, w2, n1 * sizeof *w1);
+    assert_memory_equal(w1, w3, n1 * sizeof *w1);
+    /* Plasticity did act: some weights moved off their initial grid. */
+    size_t moved = 0;
+    for (size_t q = 300 * 900; q < n1; q++)
+        moved += w1[q] != 20.0;
+    assert_true(moved > 0);
+    free(w1);
+    free(w2);
+    free(w3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pair),
+        cmocka_unit_test(test_post_pre_post),
+        cmocka_unit_test(test_pre_post_post),
+        cmocka_unit_test(test_pre_post_pre),
+        cmocka_unit_test(test_all_to_all_sums),
+        cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_defaults_and_bad_bounds),
+        cmocka_unit_test(test_threads_identical),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
