@@ -424,7 +424,8 @@ static int do_run(const run_args *a, const char *cmdline)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     progress pg = {tty, a->quiet, now_s(), sp->dt_ms, 0};
-    snn_run_opts opts = {show_progress, &pg, net->n_steps / 200 + 1, &g_stop};
+    snn_run_opts opts = {.progress = show_progress, .ud = &pg,
+                         .progress_every = net->n_steps / 200 + 1, .stop = &g_stop};
     double t0 = now_s();
     rc = snn_sched_clock_run(net, net->n_steps - net->step, rec, &opts, &err);
     double sim_s = now_s() - t0;
@@ -626,7 +627,7 @@ static int cmd_bench(int argc, char **argv)
         for (size_t i = 0; i < net->n_pops; i++)
             if (!net->pops[i].type->is_source)
                 neurons += net->pops[i].n;
-        snn_run_opts opts = {NULL, NULL, 0, &g_stop};
+        snn_run_opts opts = {.stop = &g_stop};
         double t0 = now_s();
         int r = snn_sched_clock_run(net, net->n_steps, NULL, &opts, &err);
         double sim_s = now_s() - t0;

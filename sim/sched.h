@@ -18,6 +18,10 @@ typedef struct snn_run_opts {
     /* When *stop becomes non-zero the run ends after the current step with
        SNN_EINTR. May be NULL. */
     volatile sig_atomic_t *stop;
+    /* Called by one thread after every step, with the step's spike lists
+       complete (e.g. to count responses); may be NULL.  No allocation. */
+    void (*on_step)(void *ud, const snn_net *net);
+    void *step_ud;
 } snn_run_opts;
 
 /*

@@ -171,6 +171,8 @@ static int end_step(snn_net *net, size_t k, size_t k0, size_t k1, snn_rec *rec,
         *status = rec_err->code;
         quit = 1;
     }
+    if (opts && opts->on_step)
+        opts->on_step(opts->step_ud, net);
     if (opts && opts->stop && *opts->stop && !quit) {
         *status = SNN_EINTR;
         quit = 1;

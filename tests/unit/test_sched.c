@@ -332,7 +332,7 @@ static void test_interrupt(void **state)
     fx_pop(s, "p", "lif", 10);
     snn_net *net = build(s, 1);
     volatile sig_atomic_t stop = 1;
-    snn_run_opts o = {NULL, NULL, 0, &stop};
+    snn_run_opts o = {.stop = &stop};
     snn_err err;
     assert_int_equal(snn_sched_clock_run(net, 1000, NULL, &o, &err), SNN_EINTR);
     assert_int_equal(net->step, 1); /* stops after the step in progress */
