@@ -365,6 +365,11 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
                  ps->name);
     for (size_t t = 0; t < np; t++)
         pj->nnz += pj->parts[t].nnz;
+    for (size_t t = 0; t < np; t++) {
+        size_t n_loc = pj->parts[t].post_hi - pj->parts[t].post_lo;
+        if (!(pj->parts[t].col_sum = malloc((n_loc ? n_loc : 1) * sizeof(double))))
+            SNN_FAIL(err, SNN_ENOMEM, "out of memory for projection '%s'", ps->name);
+    }
     if (ps->rule)
         for (size_t t = 0; t < np; t++)
             if (index_columns(pj, &pj->parts[t]))
@@ -386,6 +391,7 @@ void snn_connect_clear(snn_proj *pj)
         free(pj->parts[t].cpos);
         free(pj->parts[t].post_ids);
         free(pj->parts[t].all_pre);
+        free(pj->parts[t].col_sum);
     }
     free(pj->parts);
     free(pj->w_dense);

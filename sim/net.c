@@ -214,6 +214,48 @@ void snn_net_free(snn_net *net)
     free(net);
 }
 
+void snn_net_set_plastic(snn_net *net, bool on)
+{
+    net->plasticity_off = !on;
+}
+
+/* Normalise the targets of one partition: sums in canonical (pre) order. */
+static void normalize_part(const snn_proj *pj, snn_part *pt, double total)
+{
+    size_t lo = pt->post_lo, n_loc = pt->post_hi - lo, n_pre = pj->pre->n;
+    double *sum = pt->col_sum;
+    memset(sum, 0, n_loc * sizeof *sum);
+    if (pj->dense) {
+        size_t n_post = pj->post->n;
+        for (size_t i = 0; i < n_pre; i++) {
+            const double *w = pj->w_dense + i * n_post + lo;
+            for (size_t j = 0; j < n_loc; j++)
+                sum[j] += w[j];
+        }
+        for (size_t j = 0; j < n_loc; j++)
+            sum[j] = sum[j] != 0.0 ? total / sum[j] : 1.0;
+        for (size_t i = 0; i < n_pre; i++) {
+            double *w = pj->w_dense + i * n_post + lo;
+            for (size_t j = 0; j < n_loc; j++)
+                w[j] *= sum[j];
+        }
+        return;
+    }
+    for (size_t q = 0; q < pt->nnz; q++)
+        sum[pt->col[q] - lo] += pt->w[q];
+    for (size_t j = 0; j < n_loc; j++)
+        sum[j] = sum[j] != 0.0 ? total / sum[j] : 1.0;
+    for (size_t q = 0; q < pt->nnz; q++)
+        pt->w[q] *= sum[pt->col[q] - lo];
+}
+
+void snn_net_normalize(snn_net *net, snn_proj *pj, double total)
+{
+#pragma omp parallel for num_threads(net->threads) schedule(static, 1) if (net->threads > 1)
+    for (size_t t = 0; t < pj->n_parts; t++)
+        normalize_part(pj, &pj->parts[t], total);
+}
+
 int snn_net_pop_index(const snn_net *net, const char *name)
 {
     for (size_t i = 0; i < net->n_pops; i++)

@@ -41,6 +41,7 @@ typedef struct snn_part {
     uint32_t *cpre;
     size_t *cpos;
     uint32_t *post_ids, *all_pre;
+    double *col_sum;             /* post_hi - post_lo scratch sums (normalisation) */
     uint64_t events;             /* synaptic events delivered (counter) */
     char pad[64];                /* keep counters of partitions apart */
 } snn_part;
@@ -89,6 +90,7 @@ typedef struct snn_net {
     size_t n_work;
     snn_work *work;              /* every (population, block), canonical order */
     uint64_t *spike_count;       /* n_pops, spikes so far */
+    bool plasticity_off;         /* rules are not called (frozen phases) */
     double build_s;              /* wall time of snn_net_build */
 } snn_net;
 
@@ -100,6 +102,17 @@ typedef struct snn_net {
  */
 int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err);
 void snn_net_free(snn_net *net);
+
+/* Switch every plasticity rule off (frozen weights) or back on. */
+void snn_net_set_plastic(snn_net *net, bool on);
+
+/*
+ * snn_net_normalize: scale the incoming weights of every target neuron of
+ * projection pj so that they sum to `total` (Diehl & Cook's normalisation;
+ * the ratios between a neuron's weights are kept).  Targets whose weights sum
+ * to 0 are left alone.  Runs on the partitions' threads; no allocation.
+ */
+void snn_net_normalize(snn_net *net, snn_proj *pj, double total);
 
 /* Index of a population / projection by name, or -1. */
 int snn_net_pop_index(const snn_net *net, const char *name);

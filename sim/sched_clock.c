@@ -86,13 +86,13 @@ static void plasticity_post(snn_proj *pj, snn_part *pt, size_t k)
 }
 
 /* Route the spikes of pj's pre population at step k into partition pt. */
-static void transmit(snn_proj *pj, snn_part *pt, size_t k)
+static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
 {
     const snn_pop *pre = pj->pre;
     snn_pop *post = pj->post;
     size_t D = post->ring_slots;
     uint64_t ev = 0;
-    bool pre_rule = pj->rule && pj->rule->type->on_pre;
+    bool pre_rule = !frozen && pj->rule && pj->rule->type->on_pre;
     if (pj->dense) {
         double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
         size_t lo = pt->post_lo, hi = pt->post_hi, n_post = post->n;
@@ -147,7 +147,7 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k)
         }
     }
     pt->events += ev;
-    if (pj->rule && pj->rule->type->on_post)
+    if (!frozen && pj->rule && pj->rule->type->on_post)
         plasticity_post(pj, pt, k);
 }
 
@@ -198,7 +198,7 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
         apply_currents(net, k0);
     bool plastic = false;
     for (size_t j = 0; j < net->n_projs; j++)
-        plastic |= net->projs[j].rule != NULL;
+        plastic |= net->projs[j].rule != NULL && !net->plasticity_off;
     if (net->threads <= 1) {
         /* No OpenMP region: even a team of one pays barrier system calls. */
         for (size_t k = k0; k < k1 && !quit; k++) {
@@ -208,7 +208,7 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
             }
             for (size_t j = 0; j < net->n_projs; j++)
                 for (size_t t = 0; t < net->projs[j].n_parts; t++)
-                    transmit(&net->projs[j], &net->projs[j].parts[t], k);
+                    transmit(&net->projs[j], &net->projs[j].parts[t], k, net->plasticity_off);
             quit = end_step(net, k, k0, k1, rec, opts, &status, &rec_err);
         }
     } else {
@@ -232,7 +232,7 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
                 for (size_t j = 0; j < net->n_projs; j++) {
                     snn_proj *pj = &net->projs[j];
                     for (size_t t = (size_t)tid; t < pj->n_parts; t += (size_t)nth)
-                        transmit(pj, &pj->parts[t], k);
+                        transmit(pj, &pj->parts[t], k, net->plasticity_off);
                 }
                 /* The recorder reads spike lists and state, which delivery
                    leaves alone; only plastic weights need delivery done. */

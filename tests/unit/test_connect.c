@@ -264,6 +264,48 @@ static void test_partition_independence(void **state)
     free_syn(&ref[0]);
 }
 
+/* Normalisation: every target's incoming weights sum to the total, with
+   their ratios kept; dense and sparse storage, 1 and 2 partitions. */
+static void test_normalize(void **state)
+{
+    (void)state;
+    for (int th = 1; th <= 2; th++) {
+        snn_spec *s = fx_spec(0.1, 1, 12);
+        uint32_t a = fx_pop(s, "a", "lif", 300), b = fx_pop(s, "b", "lif", 700);
+        snn_proj_spec *d = fx_proj(s, a, b, SNN_CONN_ALL_TO_ALL, 0, 0.1);
+        snn_proj_spec *sp = fx_proj(s, a, b, SNN_CONN_BERNOULLI, 0, 0.1);
+        sp->p = 0.1;
+        snn_proj_spec *pp[2] = {d, sp};
+        for (int q = 0; q < 2; q++) {
+            pp[q]->weight.kind = SNN_DIST_UNIFORM;
+            pp[q]->weight.a = 0.0;
+            pp[q]->weight.b = 1.0;
+        }
+        snn_net *net = build(s, th);
+        for (int q = 0; q < 2; q++) {
+            syn before = get_syn(&net->projs[q]);
+            snn_net_normalize(net, &net->projs[q], 78.0);
+            syn after = get_syn(&net->projs[q]);
+            double *sum_b = calloc(700, sizeof(double)), *sum_a = calloc(700, sizeof(double));
+            for (size_t m = 0; m < after.nnz; m++) {
+                sum_b[after.post[m]] += before.w[m];
+                sum_a[after.post[m]] += after.w[m];
+            }
+            for (size_t j = 0; j < 700; j++)
+                if (sum_b[j] > 0)
+                    snn_assert_close(sum_a[j], 78.0, 1e-12, 0);
+            for (size_t m = 0; m < after.nnz; m++)
+                snn_assert_close(after.w[m], before.w[m] * 78.0 / sum_b[after.post[m]], 1e-12, 0);
+            free(sum_a);
+            free(sum_b);
+            free_syn(&before);
+            free_syn(&after);
+        }
+        snn_net_free(net);
+        snn_spec_free(s);
+    }
+}
+
 static void test_bad_connector(void **state)
 {
     (void)state;
@@ -290,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_one_to_one_all_to_all),
         cmocka_unit_test(test_weight_delay_distributions),
         cmocka_unit_test(test_partition_independence),
+        cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_bad_connector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

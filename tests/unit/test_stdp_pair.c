@@ -36,8 +36,11 @@ typedef struct pair_run {
     size_t n_post;
 } pair_run;
 
+static bool g_frozen = false;
+
 /* Pre spikes at pre_t[], a post spike driven to happen near t_drive;
-   rule parameters par[] (stdp_pair order). */
+   rule parameters par[] (stdp_pair order).  With g_frozen the rules are
+   switched off. */
 static pair_run run_pair(const double *pre_t, size_t n_pre, double t_drive, double w0,
                          const double *par, int threads)
 {
@@ -63,6 +66,7 @@ static pair_run run_pair(const double *pre_t, size_t n_pre, double t_drive, doub
     if (snn_net_build(&net, s, threads, &err))
         fail_msg("%s", err.msg);
     pair_run r = {0, 0, 0};
+    snn_net_set_plastic(net, !g_frozen);
     for (size_t k = 0; k < net->n_steps; k++) {
         if (snn_sched_clock_run(net, 1, NULL, NULL, &err))
             fail_msg("%s", err.msg);
@@ -99,6 +103,19 @@ static void test_window(void **state)
         print_message("dt = %+6.1f ms: w = %.15f (closed form %.15f)\n", d, r.w, want);
         snn_assert_close(r.w, want, 1e-12, 0);
     }
+}
+
+/* Frozen weights: the same spikes change nothing. */
+static void test_frozen(void **state)
+{
+    (void)state;
+    const double t_pre = 40.0;
+    g_frozen = true;
+    pair_run a = run_pair(&t_pre, 1, 45.0, 0.5, base_par, 2);
+    pair_run b = run_pair(&t_pre, 1, 30.0, 0.5, base_par, 1);
+    g_frozen = false;
+    assert_int_equal(a.n_post, 1);
+    assert_true(a.w == 0.5 && b.w == 0.5);
 }
 
 static void test_soft_bounds_and_clipping(void **state)
@@ -207,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_frozen),
         cmocka_unit_test(test_soft_bounds_and_clipping),
         cmocka_unit_test(test_pairing),
         cmocka_unit_test(test_threads_identical),
