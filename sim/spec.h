@@ -77,6 +77,8 @@ typedef struct snn_proj_spec {
     /* Plasticity: NULL for static weights. */
     const struct snn_rule_type *rule;
     double *rule_par;              /* rule->n_params values, defaults applied; owned */
+    double normalize;              /* > 0: after each sample of a plastic phase, scale each
+                                      target's incoming weights to sum to this; 0: off */
     snn_where where;
 } snn_proj_spec;
 
@@ -107,6 +109,44 @@ typedef struct snn_rec_weight_spec {
     double interval_ms;
 } snn_rec_weight_spec;
 
+/* Image data for experiments with phases (parameter group `data`). */
+typedef struct snn_data_spec {
+    char dataset[32];              /* "mnist" or "fashion_mnist" */
+    char directory[1024];          /* folder of the four IDX files */
+} snn_data_spec;
+
+/* How an image is shown (parameter group `stimulus`); see sim/present.h. */
+typedef struct snn_stim_spec {
+    uint32_t input;                /* population of model "poisson", one neuron per pixel */
+    double max_rate_hz;            /* rate of a 255 pixel at intensity 1 */
+    double intensity;              /* first intensity */
+    double present_ms, rest_ms;
+    int watch;                     /* population whose spikes decide a boost, -1: none */
+    uint64_t min_spikes;
+    double intensity_step;
+    unsigned max_boosts;
+} snn_stim_spec;
+
+/* One phase of an experiment (list `phases`). */
+typedef struct snn_phase_spec {
+    char name[SNN_NAME_MAX];
+    int split;                     /* 0: training set, 1: test set */
+    size_t samples;                /* how many samples (<= the split's size) */
+    uint64_t shuffle_seed;         /* 0: dataset order, else a seeded permutation */
+    bool plastic;                  /* plasticity rules on */
+    size_t n_features;
+    uint32_t *features;            /* populations whose spike counts are stored; owned */
+    snn_where where;
+} snn_phase_spec;
+
+/* Pure-Hebbian evaluation by voting (group `evaluate`). */
+typedef struct snn_eval_spec {
+    bool vote;                     /* evaluate at all */
+    uint32_t pop;                  /* population that votes */
+    size_t assign_phase;           /* phase whose features assign labels */
+    size_t test_phase;             /* phase that is classified */
+} snn_eval_spec;
+
 typedef struct snn_spec {
     /* simulation */
     double dt_ms;
@@ -126,6 +166,13 @@ typedef struct snn_spec {
     snn_rec_state_spec *rec_state;
     size_t n_rec_weights;
     snn_rec_weight_spec *rec_weights;
+    /* experiment protocol: when n_phases > 0 the run is the phases, not
+       duration_ms */
+    snn_data_spec data;
+    snn_stim_spec stim;
+    size_t n_phases;
+    snn_phase_spec *phases;        /* owned */
+    snn_eval_spec eval;
     /* output */
     char output[1024];             /* path of the HDF5 file */
     int compression;               /* deflate level 0..9 */
