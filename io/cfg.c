@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 #include <libconfig.h>
@@ -84,7 +85,8 @@ typedef struct key_desc {
     const char *doc;
 } key_desc;
 
-enum { TOP_SIM, TOP_POPS, TOP_INPUTS, TOP_PROJS, TOP_RECORD, TOP_OUTPUT, TOP_N };
+enum { TOP_SIM, TOP_POPS, TOP_INPUTS, TOP_PROJS, TOP_DATA, TOP_STIM, TOP_PHASES, TOP_EVAL,
+       TOP_RECORD, TOP_OUTPUT, TOP_N };
 static const key_desc top_keys[TOP_N] = {
     [TOP_SIM] = {"simulation", V_GROUP, NULL, 0, 0, 0, K_REQ, NULL,
                  "time step, duration, seed and threads"},
@@ -94,6 +96,15 @@ static const key_desc top_keys[TOP_N] = {
                     "named spike sources and current injections, in file order"},
     [TOP_PROJS] = {"projections", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
                    "named synaptic projections"},
+    [TOP_DATA] = {"data", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
+                  "the image dataset of the phases (required with phases)"},
+    [TOP_STIM] = {"stimulus", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
+                  "how an image is shown (required with phases)"},
+    [TOP_PHASES] = {"phases", V_LIST, NULL, 0, 0, 0, K_NODEF, NULL,
+                    "the experiment: ( { name; split; samples; ... }, ... ), run in order "
+                    "instead of simulation.duration_ms"},
+    [TOP_EVAL] = {"evaluate", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
+                  "classification by voting after the phases"},
     [TOP_RECORD] = {"record", V_GROUP, NULL, 0, 0, 0, 0, NULL, "what is recorded"},
     [TOP_OUTPUT] = {"output", V_GROUP, NULL, 0, 0, 0, 0, NULL, "the HDF5 result file"},
 };
@@ -101,8 +112,9 @@ static const key_desc top_keys[TOP_N] = {
 enum { SIM_DT, SIM_DURATION, SIM_SEED, SIM_THREADS, SIM_N };
 static const key_desc sim_keys[SIM_N] = {
     [SIM_DT] = {"dt_ms", V_NUM, "ms", 0.1, 0.0, 10.0, K_LO_OPEN, NULL, "integration time step"},
-    [SIM_DURATION] = {"duration_ms", V_NUM, "ms", 0.0, 0.0, INFINITY, K_REQ | K_LO_OPEN, NULL,
-                      "simulated time, at least one step"},
+    [SIM_DURATION] = {"duration_ms", V_NUM, "ms", 0.0, 0.0, INFINITY, K_NODEF | K_LO_OPEN,
+                      "required without phases",
+                      "simulated time, at least one step; with phases optional and unused"},
     [SIM_SEED] = {"seed", V_INT, NULL, 1.0, 0.0, 9223372036854775807.0, 0, NULL,
                   "master random seed: same seed, same results for any thread count; "
                   "above 2147483647 add the suffix L, e.g. 5000000000L"},
@@ -147,8 +159,8 @@ static const key_desc cur_keys[CUR_N] = {
                   "step form: amplitude from each time on, one per time"},
 };
 
-enum { PJ_PRE, PJ_POST, PJ_RECEPTOR, PJ_CONNECTOR, PJ_P, PJ_K, PJ_AUTAPSES, PJ_MULTAPSES,
-       PJ_WEIGHT, PJ_DELAY, PJ_PLASTICITY, PJ_N };
+enum { PJ_PRE, PJ_POST, PJ_RECEPTOR, PJ_CONNECTOR, PJ_P, PJ_K, PJ_AUTAPSES, PJ_SKIP_SAME,
+       PJ_MULTAPSES, PJ_WEIGHT, PJ_DELAY, PJ_PLASTICITY, PJ_NORMALIZE, PJ_N };
 static const key_desc proj_keys[PJ_N] = {
     [PJ_PRE] = {"pre", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "source: a population or spike input"},
     [PJ_POST] = {"post", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "target population"},
@@ -163,6 +175,9 @@ static const key_desc proj_keys[PJ_N] = {
               "the size of pre unless multapses"},
     [PJ_AUTAPSES] = {"autapses", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
                      "allow i -> i when pre == post"},
+    [PJ_SKIP_SAME] = {"skip_same_index", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
+                      "no synapse i -> i between two populations of equal size (Diehl & Cook's "
+                      "inhibition: every target but the partner)"},
     [PJ_MULTAPSES] = {"multapses", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
                       "fixed_indegree: allow the same source more than once"},
     [PJ_WEIGHT] = {"weight", V_DIST, NULL, 0, 0, 0, K_REQ, NULL,
@@ -174,6 +189,9 @@ static const key_desc proj_keys[PJ_N] = {
                   "at most 65535 steps"},
     [PJ_PLASTICITY] = {"plasticity", V_GROUP, NULL, 0, 0, 0, 0, "none: static",
                        "plastic weights: { rule = \"NAME\"; the rule's parameters }, see below"},
+    [PJ_NORMALIZE] = {"normalize", V_NUM, "w", 0.0, 0.0, INFINITY, 0, "0 (off)",
+                      "after every sample of a plastic phase, scale each target's incoming "
+                      "weights to sum to this (Diehl & Cook: 78); w = the weight unit"},
 };
 
 /* Keys of a projection's plasticity group besides the rule's parameters. */
@@ -223,6 +241,85 @@ static const key_desc out_keys[OUT_N] = {
                          "deflate level, 0 = none"},
 };
 
+/* ---- the experiment protocol: data, stimulus, phases, evaluate ---- */
+
+/* Pixels of a (Fashion-)MNIST image, 28 x 28: the size the input must have. */
+#define IMAGE_ROWS 28
+#define IMAGE_COLS 28
+/* Where Debian's dataset-fashion-mnist package puts the IDX files. */
+#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+/* Environment variable with the MNIST folder when data.directory is absent. */
+#define MNIST_DIR_ENV "SNN_MNIST_DIR"
+
+static const char *const datasets[] = {"mnist", "fashion_mnist"};
+static const char *const splits[] = {"train", "test"};   /* index = snn_phase_spec.split */
+static const char *const eval_methods[] = {"vote"};
+
+enum { DATA_DATASET, DATA_DIR, DATA_N };
+static const key_desc data_keys[DATA_N] = {
+    [DATA_DATASET] = {"dataset", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                      "\"mnist\" | \"fashion_mnist\" (28 x 28 images, IDX files)"},
+    [DATA_DIR] = {"directory", V_STR, NULL, 0, 0, 0, K_NODEF, "see below",
+                  "folder of train-/t10k-images-idx3-ubyte[.gz] and the label files; "
+                  "relative to the parameter file's folder (on the command line: to the "
+                  "current directory); the resolved text holds the absolute path"},
+};
+
+enum { ST_INPUT, ST_RATE, ST_INTENSITY, ST_PRESENT, ST_REST, ST_BOOST, ST_N };
+static const key_desc stim_keys[ST_N] = {
+    [ST_INPUT] = {"input", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                  "spike input of model \"poisson\" with one neuron per pixel (size 784)"},
+    [ST_RATE] = {"max_rate_hz", V_NUM, "Hz", 63.75, 0.0, 1e6, K_LO_OPEN, NULL,
+                 "rate of a 255 pixel at intensity 1 (Diehl & Cook: pixel / 4 Hz)"},
+    [ST_INTENSITY] = {"intensity", V_NUM, NULL, 1.0, 0.0, 1e6, K_LO_OPEN, NULL,
+                      "first intensity; rate = pixel / 255 * max_rate_hz * intensity"},
+    [ST_PRESENT] = {"present_ms", V_NUM, "ms", 350.0, 0.0, INFINITY, K_LO_OPEN, NULL,
+                    "how long an image is shown, at least dt_ms"},
+    [ST_REST] = {"rest_ms", V_NUM, "ms", 150.0, 0.0, INFINITY, 0, NULL,
+                 "silence after each presentation"},
+    [ST_BOOST] = {"boost", V_GROUP, NULL, 0, 0, 0, K_NODEF, "none",
+                  "show an image again, brighter, while a population fires too little"},
+};
+
+enum { BO_POP, BO_MIN, BO_STEP, BO_MAX, BO_N };
+static const key_desc boost_keys[BO_N] = {
+    [BO_POP] = {"population", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                "population whose spikes during a presentation are counted"},
+    [BO_MIN] = {"min_spikes", V_INT, NULL, 5.0, 1.0, 4294967295.0, 0, NULL,
+                "show the image again while the population fires fewer spikes than this"},
+    [BO_STEP] = {"intensity_step", V_NUM, NULL, 1.0, 0.0, 1e6, K_LO_OPEN, NULL,
+                 "added to the intensity per boost"},
+    [BO_MAX] = {"max_boosts", V_INT, NULL, 10.0, 0.0, 1000.0, 0, NULL,
+                "at most this many boosts per image"},
+};
+
+enum { PH_NAME, PH_SPLIT, PH_SAMPLES, PH_SEED, PH_PLASTIC, PH_FEATURES, PH_N };
+static const key_desc phase_keys[PH_N] = {
+    [PH_NAME] = {"name", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                 "unique name (letters, digits, _), used by evaluate"},
+    [PH_SPLIT] = {"split", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                  "\"train\" | \"test\": the part of the dataset shown"},
+    [PH_SAMPLES] = {"samples", V_INT, NULL, 0, 1.0, 4294967295.0, K_REQ, NULL,
+                    "images shown, at most the split's size (checked when it is loaded)"},
+    [PH_SEED] = {"shuffle_seed", V_INT, NULL, 0.0, 0.0, 9223372036854775807.0, 0, NULL,
+                 "0 = dataset order, else the seed of a random order"},
+    [PH_PLASTIC] = {"plastic", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
+                    "plasticity rules learn (and normalize applies) during this phase"},
+    [PH_FEATURES] = {"features", V_STRS, NULL, 0, 0, 0, 0, "[]",
+                     "populations whose per-image spike counts are stored"},
+};
+
+enum { EV_METHOD, EV_POP, EV_ASSIGN, EV_TEST, EV_N };
+static const key_desc eval_keys[EV_N] = {
+    [EV_METHOD] = {"method", V_STR, NULL, 0, 0, 0, 0, "\"vote\"",
+                   "\"vote\": label each neuron by its mean response, classify by vote"},
+    [EV_POP] = {"population", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                "population that votes; in the features of both phases"},
+    [EV_ASSIGN] = {"assign", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                   "phase whose spike counts assign the labels"},
+    [EV_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "phase that is classified"},
+};
+
 /* Keys of a distribution group. */
 static const char *const dist_keys[] = {"uniform", "normal", "min", "max"};
 
@@ -246,6 +343,7 @@ typedef struct ctx {
     const snn_model_type **types;
     const char **cur_names;        /* current inputs */
     config_setting_t **cur_set;
+    bool has_phases;               /* the file has a `phases` list */
     char pbuf[4][320];             /* ring of path buffers for messages */
     unsigned pi;
 } ctx;
@@ -1471,12 +1569,14 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
         pj->channel = (int)ch;
     }
 
-    bool aut, mult;
-    config_setting_t *ps_, *ks_, *ms_;
+    bool aut, mult, skip;
+    config_setting_t *ps_, *ks_, *ms_, *sk_;
     double p;
     long long k;
     if ((rc = get_bool(c, g, &proj_keys[PJ_AUTAPSES], &aut, &s)) ||
         (!s && (rc = add_bool(c, g, proj_keys[PJ_AUTAPSES].key, aut))) ||
+        (rc = get_bool(c, g, &proj_keys[PJ_SKIP_SAME], &skip, &sk_)) ||
+        (!sk_ && (rc = add_bool(c, g, proj_keys[PJ_SKIP_SAME].key, skip))) ||
         (rc = get_bool(c, g, &proj_keys[PJ_MULTAPSES], &mult, &ms_)) ||
         (rc = get_num(c, g, &proj_keys[PJ_P], &p, &ps_)) ||
         (rc = get_int(c, g, &proj_keys[PJ_K], &k, &ks_)) ||
@@ -1485,8 +1585,18 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
         (rc = only_for(c, ms_, SNN_CONN_INDEGREE, pj->conn)))
         return rc;
     pj->autapses = aut;
+    pj->skip_same_index = skip;
     pj->multapses = mult;
     bool self = pj->pre == pj->post;
+    if (skip && pre->n != post->n)
+        return fail(c, sk_, "%s = true needs pre and post of equal size, but '%s' has %zu "
+                    "neurons and '%s' has %zu", pth(c, sk_), pre->name, pre->n, post->name,
+                    post->n);
+    if (skip && pj->conn == SNN_CONN_ONE_TO_ONE)
+        return fail(c, sk_, "%s = true with connector one_to_one leaves no synapse at all",
+                    pth(c, sk_));
+    /* i -> i excluded: by autapses = false onto itself, or by skip_same_index */
+    bool excl = (self && !aut) || skip;
     switch (pj->conn) {
     case SNN_CONN_ONE_TO_ONE:
         if (pre->n != post->n)
@@ -1507,14 +1617,15 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
         pj->k = (size_t)k;
         if (!ms_ && (rc = add_bool(c, g, proj_keys[PJ_MULTAPSES].key, mult)))
             return rc;
-        size_t avail = pre->n - (self && !aut ? 1 : 0);
+        size_t avail = pre->n - (excl ? 1 : 0);
         if (!mult && pj->k > avail)
             return fail(c, ks_, "%s = %lld is more than the %zu distinct sources in '%s'%s; "
                         "lower k or set multapses = true", pth(c, ks_), k, avail, pre->name,
-                        self && !aut ? " (autapses excluded)" : "");
+                        excl ? (skip ? " (same index excluded)" : " (autapses excluded)") : "");
         if (mult && pj->k > 0 && avail == 0)
-            return fail(c, ks_, "%s: '%s' has a single neuron and autapses are off, so there "
-                        "is no source to draw", pth(c, ks_), pre->name);
+            return fail(c, ks_, "%s: '%s' has a single neuron and %s, so there is no source "
+                        "to draw", pth(c, ks_), pre->name,
+                        skip ? "skip_same_index is on" : "autapses are off");
         break;
     }
     default: break;
@@ -1527,9 +1638,16 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
                     unit);
     if ((rc = parse_dist(c, s, D_NORMAL, 0, unit, &pj->weight)) ||
         (rc = check_weight_sign(c, s, &pj->weight, post, unit)) ||
-        (rc = parse_delay(c, g, pj)))
+        (rc = parse_delay(c, g, pj)) || (rc = parse_plasticity(c, g, pj, unit)))
         return rc;
-    return parse_plasticity(c, g, pj, unit);
+    const key_desc *nk = &proj_keys[PJ_NORMALIZE];
+    if (!(s = config_setting_get_member(g, nk->key))) {
+        pj->normalize = nk->def;
+        return add_float(c, g, nk->key, nk->def);
+    }
+    if ((rc = num_of(c, s, &pj->normalize)))
+        return rc;
+    return range(c, s, pj->normalize, unit, nk->lo, nk->hi, false, nk->doc);
 }
 
 /* ---- record and output ---------------------------------------------------- */
@@ -1797,6 +1915,434 @@ static int parse_output(ctx *c, config_setting_t *out)
     return SNN_OK;
 }
 
+/* ---- the experiment protocol ------------------------------------------------ */
+
+/* String `k` of group g that must be one of ch[0..n): *idx its index, or
+   SIZE_MAX when absent and optional. */
+static int get_choice(ctx *c, config_setting_t *g, const key_desc *k, const char *const *ch,
+                      size_t n, const char *what, size_t *idx, config_setting_t **at)
+{
+    const char *v;
+    int rc = get_str(c, g, k, &v, at);
+    *idx = SIZE_MAX;
+    if (rc || !v)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, ch[i]) == 0) {
+            *idx = i;
+            return SNN_OK;
+        }
+    char tail[700];
+    suggest(v, ch, n, true, tail, sizeof tail);
+    return fail(c, *at, "%s = \"%s\" is not a known %s%s", pth(c, *at), v, what, tail);
+}
+
+/* Index of the neuron population `name` (not a spike input), referenced by s,
+   for the protocol keys that count spikes. */
+static int ref_neurons(ctx *c, const config_setting_t *s, const char *name, uint32_t *idx)
+{
+    for (size_t i = c->n_neur; i < c->spec->n_pops; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return fail(c, s, "%s = \"%s\" is a spike input (model %s); name a population of "
+                        "neurons here", pth(c, s), name, c->types[i]->name);
+    return ref_pop(c, s, name, false, idx);
+}
+
+/* Append `part` to the path in buf (length *len): "." parts are dropped,
+   ".." is kept (no symbolic-link guesswork). */
+static bool path_push(char *buf, size_t n, size_t *len, const char *part, size_t plen)
+{
+    if (plen == 0 || (plen == 1 && part[0] == '.'))
+        return true;
+    bool sep = *len > 0 && buf[*len - 1] != '/';
+    if (*len + sep + plen + 1 > n)
+        return false;
+    if (sep)
+        buf[(*len)++] = '/';
+    memcpy(buf + *len, part, plen);
+    *len += plen;
+    buf[*len] = '\0';
+    return true;
+}
+
+/* Append every component of path p to buf. */
+static bool path_join(char *buf, size_t n, size_t *len, const char *p)
+{
+    while (*p) {
+        size_t k = strcspn(p, "/");
+        if (!path_push(buf, n, len, p, k))
+            return false;
+        p += k;
+        p += strspn(p, "/");
+    }
+    return true;
+}
+
+/*
+ * abs_dir: the absolute form of directory `p` into out: p itself when
+ * absolute, else base/p, where a relative base (or none) is taken from the
+ * current directory.  Fails (at setting s) when the result is too long or
+ * the current directory is unknown.
+ */
+static int abs_dir(ctx *c, const config_setting_t *s, const char *base, const char *p,
+                   char *out, size_t n)
+{
+    char cwd[4096];
+    size_t len = 1;
+    bool ok = true;
+    snprintf(out, n, "/");
+    if (p[0] != '/') {
+        if (!base || base[0] != '/') {
+            if (!getcwd(cwd, sizeof cwd))
+                return fail(c, s, "%s: cannot resolve the relative directory \"%.200s\": the "
+                            "current directory is unknown (%s)", pth(c, s), p, strerror(errno));
+            ok = path_join(out, n, &len, cwd);
+        }
+        if (ok && base)
+            ok = path_join(out, n, &len, base);
+    }
+    if (ok)
+        ok = path_join(out, n, &len, p);
+    if (!ok)
+        return fail(c, s, "%s: the directory \"%.200s\" resolves to a path longer than %zu "
+                    "characters", pth(c, s), p, n - 1);
+    return SNN_OK;
+}
+
+/* data = { dataset; directory; }: directory resolved to an absolute path,
+   written back into the tree. */
+static int parse_data(ctx *c, config_setting_t *g)
+{
+    snn_data_spec *d = &c->spec->data;
+    const char *keys[DATA_N];
+    for (size_t i = 0; i < DATA_N; i++)
+        keys[i] = data_keys[i].key;
+    int rc = check_keys(c, g, keys, DATA_N);
+    size_t ds;
+    config_setting_t *s;
+    if (rc || (rc = get_choice(c, g, &data_keys[DATA_DATASET], datasets, N_OF(datasets),
+                               "dataset", &ds, &s)))
+        return rc;
+    snprintf(d->dataset, sizeof d->dataset, "%s", datasets[ds]);
+    const char *dir;
+    if ((rc = get_str(c, g, &data_keys[DATA_DIR], &dir, &s)))
+        return rc;
+    if (dir) {
+        if (!dir[0])
+            return fail(c, s, "%s is empty", pth(c, s));
+        /* relative to the folder of the file that says it (an @include'd
+           file's own folder); from an override or a string: the current one */
+        char base[1200] = "";
+        bool from_file = c->incdir && !config_setting_get_hook(s);
+        if (from_file) {
+            src_file(c, s, base, sizeof base);
+            char *slash = strrchr(base, '/');
+            if (slash)
+                *(slash == base ? slash + 1 : slash) = '\0';
+            else
+                base[0] = '\0';
+        }
+        if ((rc = abs_dir(c, s, base[0] ? base : NULL, dir, d->directory,
+                          sizeof d->directory)))
+            return rc;
+        if (!config_setting_set_string(s, d->directory))
+            return oom(c);
+        return SNN_OK;
+    }
+    if (ds == 1)
+        snprintf(d->directory, sizeof d->directory, "%s", FASHION_MNIST_DIR);
+    else {
+        const char *env = getenv(MNIST_DIR_ENV);
+        if (!env || !env[0])
+            return fail(c, g, "%s has no 'directory' and the environment variable %s is not "
+                        "set: set `data.directory` to the folder of the MNIST IDX files "
+                        "(train-images-idx3-ubyte, ...) or set %s", pth(c, g), MNIST_DIR_ENV,
+                        MNIST_DIR_ENV);
+        if ((rc = abs_dir(c, g, NULL, env, d->directory, sizeof d->directory)))
+            return rc;
+    }
+    return add_str(c, g, data_keys[DATA_DIR].key, d->directory);
+}
+
+/* Number k of group g with its default written back. */
+static int num_def(ctx *c, config_setting_t *g, const key_desc *k, double *v,
+                   config_setting_t **at)
+{
+    int rc = get_num(c, g, k, v, at);
+    if (!rc && !*at)
+        rc = add_float(c, g, k->key, *v);
+    return rc;
+}
+
+static int int_def(ctx *c, config_setting_t *g, const key_desc *k, long long *v,
+                   config_setting_t **at)
+{
+    int rc = get_int(c, g, k, v, at);
+    if (!rc && !*at)
+        rc = add_int(c, g, k->key, *v);
+    return rc;
+}
+
+/* stimulus.boost = { population; min_spikes; intensity_step; max_boosts; }. */
+static int parse_boost(ctx *c, config_setting_t *g, snn_stim_spec *st)
+{
+    if (!config_setting_is_group(g))
+        return fail_type(c, g, "a group { population = \"NAME\"; min_spikes = N; ... }");
+    const char *keys[BO_N];
+    for (size_t i = 0; i < BO_N; i++)
+        keys[i] = boost_keys[i].key;
+    int rc = check_keys(c, g, keys, BO_N);
+    const char *name;
+    config_setting_t *s;
+    uint32_t pop;
+    long long v;
+    if (rc || (rc = get_str(c, g, &boost_keys[BO_POP], &name, &s)) ||
+        (rc = ref_neurons(c, s, name, &pop)))
+        return rc;
+    st->watch = (int)pop;
+    if ((rc = int_def(c, g, &boost_keys[BO_MIN], &v, &s)))
+        return rc;
+    st->min_spikes = (uint64_t)v;
+    if ((rc = num_def(c, g, &boost_keys[BO_STEP], &st->intensity_step, &s)) ||
+        (rc = int_def(c, g, &boost_keys[BO_MAX], &v, &s)))
+        return rc;
+    st->max_boosts = (unsigned)v;
+    return SNN_OK;
+}
+
+/* stimulus = { input; max_rate_hz; intensity; present_ms; rest_ms; boost; }. */
+static int parse_stim(ctx *c, config_setting_t *g)
+{
+    snn_spec *sp = c->spec;
+    snn_stim_spec *st = &sp->stim;
+    const char *keys[ST_N];
+    for (size_t i = 0; i < ST_N; i++)
+        keys[i] = stim_keys[i].key;
+    int rc = check_keys(c, g, keys, ST_N);
+    const char *name;
+    config_setting_t *s;
+    if (rc || (rc = get_str(c, g, &stim_keys[ST_INPUT], &name, &s)) ||
+        (rc = ref_pop(c, s, name, true, &st->input)))
+        return rc;
+    const snn_pop_spec *in = &sp->pops[st->input];
+    if (st->input < c->n_neur)
+        return fail(c, s, "%s = \"%s\" is a population (model %s); the stimulus drives a spike "
+                    "input of model \"poisson\" (declared under inputs)", pth(c, s), name,
+                    in->type->name);
+    if (strcmp(in->type->name, "poisson") != 0)
+        return fail(c, s, "%s = \"%s\" is a spike input of model %s; the stimulus needs one of "
+                    "model \"poisson\"", pth(c, s), name, in->type->name);
+    if (in->n != (size_t)IMAGE_ROWS * IMAGE_COLS)
+        return fail(c, s, "%s = \"%s\": input '%s' has %zu neurons, but a %s image has %d x %d "
+                    "= %d pixels (one neuron per pixel); set its size = %d", pth(c, s), name,
+                    name, in->n, sp->data.dataset[0] ? sp->data.dataset : "dataset",
+                    IMAGE_ROWS, IMAGE_COLS, IMAGE_ROWS * IMAGE_COLS, IMAGE_ROWS * IMAGE_COLS);
+    if ((rc = num_def(c, g, &stim_keys[ST_RATE], &st->max_rate_hz, &s)) ||
+        (rc = num_def(c, g, &stim_keys[ST_INTENSITY], &st->intensity, &s)) ||
+        (rc = num_def(c, g, &stim_keys[ST_PRESENT], &st->present_ms, &s)))
+        return rc;
+    if (llround(st->present_ms / c->dt) < 1)
+        return fail(c, s ? s : g, "%s = %g ms is shorter than one step of dt_ms = %g",
+                    s ? pth(c, s) : "stimulus.present_ms", st->present_ms, c->dt);
+    if ((rc = num_def(c, g, &stim_keys[ST_REST], &st->rest_ms, &s)))
+        return rc;
+    st->watch = -1;
+    config_setting_t *b = config_setting_get_member(g, stim_keys[ST_BOOST].key);
+    return b ? parse_boost(c, b, st) : SNN_OK;
+}
+
+/* Entry i of the list `phases`. */
+static int parse_phase(ctx *c, config_setting_t *list, size_t i)
+{
+    snn_spec *sp = c->spec;
+    snn_phase_spec *ph = &sp->phases[i];
+    config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+    if (!config_setting_is_group(g))
+        return fail_type(c, g, "a group { name = \"NAME\"; split = \"train\"; samples = N; }");
+    set_where(c, g, &ph->where);
+    const char *keys[PH_N];
+    for (size_t k = 0; k < PH_N; k++)
+        keys[k] = phase_keys[k].key;
+    int rc = check_keys(c, g, keys, PH_N);
+    const char *name;
+    config_setting_t *s;
+    if (rc || (rc = get_str(c, g, &phase_keys[PH_NAME], &name, &s)))
+        return rc;
+    if (!valid_ident(name))
+        return fail(c, s, "%s = \"%s\" is not a valid name (letters, digits and _, not starting "
+                    "with a digit, at most %d characters)", pth(c, s), name, SNN_NAME_MAX - 1);
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(sp->phases[j].name, name) == 0) {
+            char at[400];
+            const config_setting_t *o = config_setting_get_elem(list, (unsigned)j);
+            loc(c, o, at, sizeof at);
+            return fail(c, s, "%s = \"%s\": phases[%zu] at %s already has this name (phase "
+                        "names must be unique)", pth(c, s), name, j, at);
+        }
+    snprintf(ph->name, sizeof ph->name, "%s", name);
+    size_t split;
+    long long v;
+    if ((rc = get_choice(c, g, &phase_keys[PH_SPLIT], splits, N_OF(splits), "split", &split,
+                         &s)) ||
+        (rc = get_int(c, g, &phase_keys[PH_SAMPLES], &v, &s)))
+        return rc;
+    ph->split = (int)split;
+    ph->samples = (size_t)v;
+    if ((rc = int_def(c, g, &phase_keys[PH_SEED], &v, &s)))
+        return rc;
+    ph->shuffle_seed = (uint64_t)v;
+    if ((rc = get_bool(c, g, &phase_keys[PH_PLASTIC], &ph->plastic, &s)) ||
+        (!s && (rc = add_bool(c, g, phase_keys[PH_PLASTIC].key, ph->plastic))))
+        return rc;
+
+    config_setting_t *fs = config_setting_get_member(g, phase_keys[PH_FEATURES].key);
+    if (!fs)
+        return config_setting_add(g, phase_keys[PH_FEATURES].key, CONFIG_TYPE_ARRAY)
+                   ? SNN_OK : oom(c);
+    if (!is_seq(fs))
+        return fail_type(c, fs, "an array of population names [\"a\", \"b\"] (or [])");
+    size_t n = (size_t)config_setting_length(fs);
+    ph->features = malloc((n ? n : 1) * sizeof *ph->features);
+    if (!ph->features)
+        return oom(c);
+    for (size_t k = 0; k < n; k++) {
+        config_setting_t *e = config_setting_get_elem(fs, (unsigned)k);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail_type(c, e, "a population name in double quotes");
+        uint32_t pop;
+        if ((rc = ref_neurons(c, e, config_setting_get_string(e), &pop)))
+            return rc;
+        for (size_t q = 0; q < k; q++)
+            if (ph->features[q] == pop)
+                return fail(c, e, "%s: population '%s' is listed twice", pth(c, fs),
+                            sp->pops[pop].name);
+        ph->features[k] = pop;
+        ph->n_features = k + 1;
+    }
+    return SNN_OK;
+}
+
+static int parse_phases(ctx *c, config_setting_t *list)
+{
+    snn_spec *sp = c->spec;
+    if (!is_seq(list))
+        return fail_type(c, list, "a list ( { name = \"NAME\"; split = \"train\"; samples = N; "
+                         "}, ... )");
+    size_t n = (size_t)config_setting_length(list);
+    if (n == 0)
+        return fail(c, list, "%s is empty: give at least one phase, or leave `phases` out (then "
+                    "the run lasts simulation.duration_ms)", pth(c, list));
+    if (config_setting_is_array(list))
+        return fail_type(c, list, "a list ( { name = \"NAME\"; ... }, ... ) of groups");
+    sp->phases = calloc(n, sizeof *sp->phases);
+    if (!sp->phases)
+        return oom(c);
+    sp->n_phases = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = parse_phase(c, list, i);
+        if (rc)
+            return rc;
+    }
+    return SNN_OK;
+}
+
+/* Index of the phase named by string setting `key` of g. */
+static int ref_phase(ctx *c, config_setting_t *g, const key_desc *k, size_t *idx,
+                     config_setting_t **at)
+{
+    const snn_spec *sp = c->spec;
+    const char *name;
+    int rc = get_str(c, g, k, &name, at);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < sp->n_phases; i++)
+        if (strcmp(sp->phases[i].name, name) == 0) {
+            *idx = i;
+            return SNN_OK;
+        }
+    const char **cand = malloc(sp->n_phases * sizeof *cand);
+    if (!cand)
+        return oom(c);
+    for (size_t i = 0; i < sp->n_phases; i++)
+        cand[i] = sp->phases[i].name;
+    char tail[700];
+    suggest(name, cand, sp->n_phases, true, tail, sizeof tail);
+    free(cand);
+    return fail(c, *at, "%s = \"%s\": no phase is called '%s'%s", pth(c, *at), name, name,
+                tail);
+}
+
+/* evaluate = { method; population; assign; test; }. */
+static int parse_eval(ctx *c, config_setting_t *g, config_setting_t *list)
+{
+    snn_spec *sp = c->spec;
+    snn_eval_spec *ev = &sp->eval;
+    const char *keys[EV_N];
+    for (size_t i = 0; i < EV_N; i++)
+        keys[i] = eval_keys[i].key;
+    int rc = check_keys(c, g, keys, EV_N);
+    size_t m;
+    config_setting_t *s, *ps;
+    if (rc || (rc = get_choice(c, g, &eval_keys[EV_METHOD], eval_methods, N_OF(eval_methods),
+                               "evaluation method", &m, &s)) ||
+        (!s && (rc = add_str(c, g, eval_keys[EV_METHOD].key, eval_methods[0]))))
+        return rc;
+    const char *name;
+    if ((rc = get_str(c, g, &eval_keys[EV_POP], &name, &ps)) ||
+        (rc = ref_neurons(c, ps, name, &ev->pop)) ||
+        (rc = ref_phase(c, g, &eval_keys[EV_ASSIGN], &ev->assign_phase, &s)) ||
+        (rc = ref_phase(c, g, &eval_keys[EV_TEST], &ev->test_phase, &s)))
+        return rc;
+    size_t both[2] = {ev->assign_phase, ev->test_phase};
+    for (size_t k = 0; k < 2; k++) {
+        const snn_phase_spec *ph = &sp->phases[both[k]];
+        bool found = false;
+        for (size_t q = 0; q < ph->n_features; q++)
+            found |= ph->features[q] == ev->pop;
+        if (!found) {
+            char at[400];
+            loc(c, config_setting_get_elem(list, (unsigned)both[k]), at, sizeof at);
+            return fail(c, ps, "%s = \"%s\" is not among the features of phase '%s' (%s, "
+                        "evaluate.%s): add \"%s\" to its features so that its spike counts "
+                        "are stored", pth(c, ps), name, ph->name, at,
+                        eval_keys[k ? EV_TEST : EV_ASSIGN].key, name);
+        }
+    }
+    ev->vote = true;
+    return SNN_OK;
+}
+
+/*
+ * parse_protocol: the groups data, stimulus, evaluate and the list phases.
+ * Without phases none of the others may appear; with phases, data and
+ * stimulus are required.
+ */
+static int parse_protocol(ctx *c, config_setting_t *data, config_setting_t *stim,
+                          config_setting_t *list, config_setting_t *eval)
+{
+    c->spec->stim.watch = -1;
+    if (!list) {
+        config_setting_t *lone[] = {data, stim, eval};
+        for (size_t i = 0; i < N_OF(lone); i++)
+            if (lone[i])
+                return fail(c, lone[i], "%s is only used with phases: add a `phases` list "
+                            "( { name; split; samples; ... }, ... ) or remove `%s`",
+                            config_setting_name(lone[i]), config_setting_name(lone[i]));
+        return SNN_OK;
+    }
+    if (!data)
+        return fail(c, list, "phases need a `data` group: data = { dataset = \"mnist\" | "
+                    "\"fashion_mnist\"; directory = \"...\"; }");
+    if (!stim)
+        return fail(c, list, "phases need a `stimulus` group: stimulus = { input = \"NAME\"; } "
+                    "(a poisson input of 784 neurons, one per pixel)");
+    int rc;
+    if ((rc = parse_data(c, data)) || (rc = parse_stim(c, stim)) ||
+        (rc = parse_phases(c, list)))
+        return rc;
+    return eval ? parse_eval(c, eval, list) : SNN_OK;
+}
+
 /* ---- simulation ------------------------------------------------------------ */
 
 static int parse_sim(ctx *c, config_setting_t *g)
@@ -1814,7 +2360,10 @@ static int parse_sim(ctx *c, config_setting_t *g)
     c->dt = sp->dt_ms;
     if ((rc = get_num(c, g, &sim_keys[SIM_DURATION], &sp->duration_ms, &s)))
         return rc;
-    if (llround(sp->duration_ms / sp->dt_ms) < 1)
+    if (!s && !c->has_phases)
+        return fail(c, g, "%s has no '%s' (simulated time in ms, required unless the file has "
+                    "`phases`)", pth(c, g), sim_keys[SIM_DURATION].key);
+    if (s && llround(sp->duration_ms / sp->dt_ms) < 1)
         return fail(c, s, "%s = %g ms is shorter than one step of dt_ms = %g", pth(c, s),
                     sp->duration_ms, sp->dt_ms);
     if ((rc = get_int(c, g, &sim_keys[SIM_SEED], &v, &s)) ||
@@ -2245,9 +2794,10 @@ static int validate(ctx *c)
     config_setting_t *grp[TOP_N];
     for (size_t i = 0; i < TOP_N; i++) {
         grp[i] = config_setting_get_member(root, top_keys[i].key);
-        if (grp[i] && !config_setting_is_group(grp[i]))
+        if (grp[i] && top_keys[i].kind == V_GROUP && !config_setting_is_group(grp[i]))
             return fail_type(c, grp[i], "a group { ... }");
     }
+    c->has_phases = grp[TOP_PHASES] != NULL;
     if (!grp[TOP_SIM])
         return missing(c, root, top_keys[TOP_SIM].key, "a group with duration_ms");
     if ((rc = ensure_group(c, root, top_keys[TOP_RECORD].key, &grp[TOP_RECORD])) ||
@@ -2270,7 +2820,8 @@ static int validate(ctx *c)
     for (size_t j = 0; j < npj; j++)
         if ((rc = parse_proj(c, config_setting_get_elem(pj, (unsigned)j), &sp->projs[j])))
             return rc;
-    if ((rc = parse_record(c, grp[TOP_RECORD])) || (rc = parse_output(c, grp[TOP_OUTPUT])))
+    if ((rc = parse_protocol(c, grp[TOP_DATA], grp[TOP_STIM], grp[TOP_PHASES], grp[TOP_EVAL])) ||
+        (rc = parse_record(c, grp[TOP_RECORD])) || (rc = parse_output(c, grp[TOP_OUTPUT])))
         return rc;
     return write_resolved(c);
 }
@@ -2509,6 +3060,8 @@ static void help_table(FILE *out, const char *title, const key_desc *t, size_t n
         char def[64], bounds[64];
         if (k->flags & K_REQ)
             snprintf(def, sizeof def, "required");
+        else if (k->defstr && strncmp(k->defstr, "required", 8) == 0)
+            snprintf(def, sizeof def, "%s", k->defstr);
         else if (k->defstr)
             snprintf(def, sizeof def, "default %s", k->defstr);
         else if (k->flags & K_NODEF)
@@ -2563,6 +3116,29 @@ void snn_cfg_help(FILE *out)
     for (size_t i = 0; snn_rule_at(i); i++)
         fprintf(out, " %s", snn_rule_at(i)->name);
     fputs("   (`snn help rules`)\n", out);
+    fputs("\nExperiment protocol: with a `phases` list the run is a sequence of phases that "
+          "show images\n"
+          "of a dataset, one after the other, instead of simulation.duration_ms; `data` and "
+          "`stimulus`\n"
+          "are then required, `evaluate` is optional; without `phases` none of them may "
+          "appear.\n", out);
+    help_table(out, "data = { ... }", data_keys, DATA_N);
+    fputs("                  default directory: fashion_mnist " FASHION_MNIST_DIR " (Debian's "
+          "dataset-fashion-mnist);\n"
+          "                  mnist: the environment variable " MNIST_DIR_ENV " (relative: to "
+          "the current directory), else an error\n", out);
+    help_table(out, "stimulus = { ... }   rate = pixel / 255 * max_rate_hz * intensity during "
+               "present_ms, then rest_ms of silence", stim_keys, ST_N);
+    help_table(out, "stimulus.boost = { ... }   optional; while `population` fires fewer than "
+               "min_spikes spikes, show the image again (after the rest) with intensity + "
+               "intensity_step", boost_keys, BO_N);
+    help_table(out, "phases = ( { ... }, ... )   in order; one entry per phase", phase_keys,
+               PH_N);
+    fputs("                  the number of samples is checked against the dataset when it is "
+          "loaded\n", out);
+    help_table(out, "evaluate = { ... }   optional", eval_keys, EV_N);
+    fputs("  Overrides index lists with [N]: -s phases[0].samples=10 (also phases.[0].samples=10)"
+          ",\n  -s 'phases[1].features=[\"exc\"]', -s stimulus.boost.max_boosts=5.\n", out);
     help_table(out, "record = { ... }", rec_keys, REC_N);
     help_table(out, "record.state = ( { ... }, ... )", rec_state_keys, RS_N);
     help_table(out, "record.weights = ( { ... }, ... )", rec_w_keys, RW_N);

@@ -290,33 +290,44 @@ int snn_h5_attr_u64(snn_h5 *h, const char *group, const char *name, uint64_t val
     return attr_common(h, group, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &val, err);
 }
 
-/* Create and fill a whole 1-D dataset at `path` (parents created).  With
-   compression and n > 0 it is chunked and deflated, else contiguous. */
-static int write_1d(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
-                    size_t n, const char *units, snn_err *err)
+static void chunk_2d(size_t width, hsize_t c[2]);
+
+/* Create and fill a whole dataset of rank 1 or 2 (dims[0] x cols) at
+   `path` (parents created).  With compression and data it is chunked and
+   deflated, else contiguous. */
+static int write_nd(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
+                    size_t n, size_t cols, const char *units, snn_err *err)
 {
     int rc = check_usable(h, err);
     if (rc)
         return rc;
-    if (!path || !path[0] || (n && !v))
+    if (!path || !path[0] || (n && cols && !v))
         return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: no path or no data",
                     path ? path : "?");
-    hsize_t dim = n;
-    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    int rank = cols ? 2 : 1;
+    hsize_t dims[2] = {n, cols};
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
     hid_t lcpl = lcpl_parents();
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t d = H5I_INVALID_HID;
     herr_t r = (sp < 0 || lcpl < 0 || dcpl < 0) ? -1 : 0;
-    if (r == 0 && h->level > 0 && n > 0) {
-        hsize_t c = n < CHUNK ? n : CHUNK;
-        r = (H5Pset_chunk(dcpl, 1, &c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+    if (r == 0 && h->level > 0 && n > 0 && (rank == 1 || cols > 0)) {
+        hsize_t c[2];
+        if (rank == 1)
+            c[0] = n < CHUNK ? n : CHUNK;
+        else
+            chunk_2d(cols, c);
+        if (rank == 2 && c[0] > n)
+            c[0] = n;
+        r = (H5Pset_chunk(dcpl, rank, c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
              H5Pset_deflate(dcpl, (unsigned)h->level) < 0) ? -1 : 0;
     }
     if (r == 0)
         d = H5Dcreate2(h->file, path, ftype, sp, lcpl, dcpl, H5P_DEFAULT);
     if (d < 0)
         r = -1;
-    if (r == 0 && n > 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+    if (r == 0 && n > 0 && (rank == 1 || cols > 0) &&
+        H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
         r = -1;
     if (r == 0 && put_units(d, units) < 0)
         r = -1;
@@ -331,6 +342,28 @@ static int write_1d(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const
     if (dcpl >= 0)
         H5Pclose(dcpl);
     return rc;
+}
+
+static int write_1d(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
+                    size_t n, const char *units, snn_err *err)
+{
+    return write_nd(h, path, ftype, mtype, v, n, 0, units, err);
+}
+
+int snn_h5_write_u32_2d(snn_h5 *h, const char *path, const uint32_t *v, size_t rows,
+                        size_t cols, snn_err *err)
+{
+    if (cols == 0)
+        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: a 2-D dataset needs columns", path);
+    return write_nd(h, path, H5T_STD_U32LE, H5T_NATIVE_UINT32, v, rows, cols, NULL, err);
+}
+
+int snn_h5_write_f64_2d(snn_h5 *h, const char *path, const double *v, size_t rows, size_t cols,
+                        const char *units, snn_err *err)
+{
+    if (cols == 0)
+        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: a 2-D dataset needs columns", path);
+    return write_nd(h, path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, rows, cols, units, err);
 }
 
 int snn_h5_write_str(snn_h5 *h, const char *path, const char *val, snn_err *err)

@@ -59,6 +59,13 @@ int snn_h5_write_f64(snn_h5 *h, const char *path, const double *v, size_t n,
 int snn_h5_write_u64(snn_h5 *h, const char *path, const uint64_t *v, size_t n,
                      snn_err *err);
 
+/* Write a whole 2-D dataset [rows, cols] (row-major v), chunked and
+   compressed.  cols must be >= 1. */
+int snn_h5_write_u32_2d(snn_h5 *h, const char *path, const uint32_t *v, size_t rows,
+                        size_t cols, snn_err *err);
+int snn_h5_write_f64_2d(snn_h5 *h, const char *path, const double *v, size_t rows, size_t cols,
+                        const char *units, snn_err *err);
+
 /* Streams: each open returns a handle >= 0 in *hd. */
 
 /* /spikes/<pop>: empty timestamps and node_ids, sorting "by_time". */

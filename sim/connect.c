@@ -70,7 +70,7 @@ static int cmp_u32(const void *a, const void *b)
 static int sources(const snn_proj_spec *ps, size_t n_pre, uint32_t j, bool self, gsl_rng *r,
                    uint64_t *bits, blk_syn *b)
 {
-    bool excl = self && !ps->autapses;
+    bool excl = (self && !ps->autapses) || ps->skip_same_index;
     size_t start = b->n;
     switch (ps->conn) {
     case SNN_CONN_ALL_TO_ALL:
@@ -286,13 +286,18 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
     if (ps->conn == SNN_CONN_ONE_TO_ONE && n_pre != post->n)
         SNN_FAIL(err, SNN_ECFG, "%s:%d: projection '%s': one_to_one needs equal sizes (%zu -> %zu)",
                  ps->where.file, ps->where.line, ps->name, n_pre, post->n);
+    if (ps->skip_same_index && n_pre != post->n)
+        SNN_FAIL(err, SNN_ECFG, "%s:%d: projection '%s': skip_same_index needs populations of "
+                 "equal size (%zu -> %zu)", ps->where.file, ps->where.line, ps->name, n_pre,
+                 post->n);
     if (ps->conn == SNN_CONN_ONE_TO_ONE && pj->pre == pj->post && !ps->autapses)
         SNN_FAIL(err, SNN_ECFG,
                  "%s:%d: projection '%s': one_to_one from a population onto itself makes only "
                  "autapses; set autapses = true",
                  ps->where.file, ps->where.line, ps->name);
     if (ps->conn == SNN_CONN_INDEGREE && !ps->multapses) {
-        size_t avail = n_pre - (pj->pre == pj->post && !ps->autapses ? 1 : 0);
+        size_t avail =
+            n_pre - ((pj->pre == pj->post && !ps->autapses) || ps->skip_same_index ? 1 : 0);
         if (ps->k > avail)
             SNN_FAIL(err, SNN_ECFG,
                      "%s:%d: projection '%s': k = %zu exceeds the %zu distinct sources "
@@ -319,7 +324,7 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
     }
 
     pj->dense = ps->conn == SNN_CONN_ALL_TO_ALL && pj->delay &&
-                !(pj->pre == pj->post && !ps->autapses);
+                !(pj->pre == pj->post && !ps->autapses) && !ps->skip_same_index;
 
     blk_syn *blks = calloc(post->n_blk ? post->n_blk : 1, sizeof *blks);
     if (!blks) {

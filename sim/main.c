@@ -27,7 +27,9 @@
 #include "../io/cfg.h"
 #include "../io/h5.h"
 #include "../rules/rule.h"
+#include "../io/idx.h"
 #include "net.h"
+#include "protocol.h"
 #include "rec.h"
 #include "sched.h"
 
@@ -368,6 +370,107 @@ static void print_summary(FILE *out, const snn_net *net, double sim_s)
             net->threads == 1 ? "" : "s");
 }
 
+/* ---- experiments with phases ---------------------------------------------- */
+
+typedef struct phase_progress {
+    int tty, quiet;
+    const snn_spec *sp;
+    double t0, last;
+    size_t phase;
+} phase_progress;
+
+static void show_phase_progress(void *ud, size_t phase, size_t done, size_t total)
+{
+    phase_progress *pg = ud;
+    double t = now_s();
+    if (phase != pg->phase) {
+        pg->phase = phase;
+        pg->t0 = t;
+    }
+    double el = t - pg->t0, rate = el > 0 ? (double)done / el : 0;
+    const char *name = pg->sp->phases[phase].name;
+    if (!pg->tty) {
+        if (done == total && !pg->quiet)
+            fprintf(stderr, "snn: phase %s: %zu samples in %.1f s (%.1f samples/s)\n", name,
+                    total, el, rate);
+        return;
+    }
+    if (t - pg->last < 0.1 && done < total)
+        return;
+    pg->last = t;
+    int w = 30, fill = (int)((double)done / (double)total * w);
+    char bar[64];
+    for (int i = 0; i < w; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[w] = '\0';
+    fprintf(stderr, "\r  %-10s [%s] %7zu / %zu samples  %7.1f samples/s  ETA %6.1f s ", name,
+            bar, done, total, rate, rate > 0 ? (double)(total - done) / rate : 0.0);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Load the splits the phases use and run them. */
+static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h, int quiet,
+                      int tty, snn_protocol_result *res, snn_err *err)
+{
+    snn_dataset *split[2] = {NULL, NULL};
+    size_t need[2] = {0, 0};
+    bool all[2] = {false, false};
+    for (size_t f = 0; f < sp->n_phases; f++) {
+        const snn_phase_spec *ph = &sp->phases[f];
+        if (ph->samples > need[ph->split])
+            need[ph->split] = ph->samples;
+        all[ph->split] |= ph->shuffle_seed != 0;
+    }
+    static const char *const names[2] = {"train", "t10k"};
+    int rc = SNN_OK;
+    for (int q = 0; q < 2 && !rc; q++)
+        if (need[q])
+            rc = snn_idx_load_dir(sp->data.directory, names[q], all[q] ? 0 : need[q], &split[q],
+                                  err);
+    if (!rc) {
+        phase_progress pg = {tty, quiet, sp, now_s(), 0, 0};
+        snn_protocol_opts po = {show_phase_progress, &pg, &g_stop};
+        const snn_dataset *const cs[2] = {split[0], split[1]};
+        rc = snn_protocol_run(net, cs, rec, h, &po, res, err);
+    }
+    for (int q = 0; q < 2 && !rc; q++)
+        if (split[q]) {
+            char key[64];
+            snprintf(key, sizeof key, "%s_samples_available", q ? "test" : "train");
+            rc = snn_h5_attr_u64(h, "/results", key, split[q]->n, err);
+        }
+    for (size_t f = 0; f < sp->n_phases && f < 16 && !rc; f++) {
+        char g[SNN_NAME_MAX + 32];
+        snprintf(g, sizeof g, "/results/phases/%s", sp->phases[f].name);
+        if (!(rc = snn_h5_attr_double(h, g, "samples_per_s", res->samples_per_s[f], err)))
+            rc = snn_h5_attr_u64(h, g, "boosts", res->boosts[f], err);
+    }
+    snn_dataset_free(split[0]);
+    snn_dataset_free(split[1]);
+    return rc;
+}
+
+static void print_phases(FILE *out, const snn_spec *sp, const snn_protocol_result *res)
+{
+    fprintf(out, "%-14s %9s %9s %12s %8s\n", "phase", "split", "samples", "samples/s", "boosts");
+    for (size_t f = 0; f < sp->n_phases && f < 16; f++)
+        fprintf(out, "%-14s %9s %9zu %12.1f %8u\n", sp->phases[f].name,
+                sp->phases[f].split ? "test" : "train", sp->phases[f].samples,
+                res->samples_per_s[f], res->boosts[f]);
+    if (!res->evaluated)
+        return;
+    fprintf(out, "vote accuracy on '%s': %.2f %%\nconfusion (rows: true class, columns: "
+                 "predicted):\n",
+            sp->phases[sp->eval.test_phase].name, 100.0 * res->accuracy);
+    for (int c = 0; c < 10; c++) {
+        for (int d = 0; d < 10; d++)
+            fprintf(out, " %5llu", (unsigned long long)res->confusion[c * 10 + d]);
+        fputc('\n', out);
+    }
+}
+
 static int do_run(const run_args *a, const char *cmdline)
 {
     snn_err err;
@@ -427,7 +530,11 @@ static int do_run(const run_args *a, const char *cmdline)
     snn_run_opts opts = {.progress = show_progress, .ud = &pg,
                          .progress_every = net->n_steps / 200 + 1, .stop = &g_stop};
     double t0 = now_s();
-    rc = snn_sched_clock_run(net, net->n_steps - net->step, rec, &opts, &err);
+    snn_protocol_result pres;
+    if (sp->n_phases)
+        rc = run_phases(net, sp, rec, h, a->quiet, tty, &pres, &err);
+    else
+        rc = snn_sched_clock_run(net, net->n_steps - net->step, rec, &opts, &err);
     double sim_s = now_s() - t0;
     if (rc)
         goto done;
@@ -439,6 +546,7 @@ static int do_run(const run_args *a, const char *cmdline)
         (rc = snn_h5_attr_double(h, "/", "wall_s", sim_s, &err)) ||
         (rc = snn_h5_attr_double(h, "/", "build_s", net->build_s, &err)) ||
         (rc = snn_h5_attr_u64(h, "/", "steps", net->step, &err)) ||
+        (rc = snn_h5_attr_double(h, "/", "duration_ms", (double)net->step * sp->dt_ms, &err)) ||
         (rc = snn_h5_attr_u64(h, "/", "synaptic_events", snn_net_events(net), &err)))
         goto done;
     for (size_t i = 0; i < net->n_pops; i++) {
@@ -455,6 +563,8 @@ static int do_run(const run_args *a, const char *cmdline)
         goto done;
     if (!a->quiet) {
         print_summary(stdout, net, sim_s);
+        if (sp->n_phases)
+            print_phases(stdout, sp, &pres);
         printf("wrote %s\n", sp->output);
     }
 done:

@@ -53,7 +53,8 @@ int snn_present_sample(snn_net *net, const snn_present *pr, const uint8_t *pixel
     size_t present = (size_t)llround(pr->present_ms / net->dt_ms);
     size_t rest = (size_t)llround(pr->rest_ms / net->dt_ms);
     count_ctx ctx = {pr, counts, 0};
-    snn_run_opts counting = {.on_step = count_step, .step_ud = &ctx};
+    snn_run_opts counting = {.on_step = count_step, .step_ud = &ctx, .stop = pr->stop};
+    snn_run_opts resting = {.stop = pr->stop};
     double intensity = pr->intensity;
     unsigned b = 0;
     int rc;
@@ -62,9 +63,9 @@ int snn_present_sample(snn_net *net, const snn_present *pr, const uint8_t *pixel
             memset(counts[q], 0, net->pops[pr->count[q]].n * sizeof(uint32_t));
         ctx.watched = 0;
         if ((rc = set_rates(net, pr, pixels, intensity, err)) ||
-            (rc = snn_sched_clock_run(net, present, NULL, &counting, err)) ||
+            (rc = snn_sched_clock_run(net, present, pr->rec, &counting, err)) ||
             (rc = set_rates(net, pr, NULL, 0.0, err)) ||
-            (rc = snn_sched_clock_run(net, rest, NULL, NULL, err)))
+            (rc = snn_sched_clock_run(net, rest, pr->rec, &resting, err)))
             return rc;
         if (pr->watch < 0 || ctx.watched >= pr->min_spikes || b >= pr->max_boosts)
             break;

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include <signal.h>
+
 #include "net.h"
 
 typedef struct snn_present {
@@ -29,6 +31,8 @@ typedef struct snn_present {
     /* Populations whose per-neuron spike counts are returned. */
     size_t n_count;
     const uint32_t *count;    /* population indices, borrowed */
+    struct snn_rec *rec;      /* recorder fed every step, or NULL (borrowed) */
+    volatile sig_atomic_t *stop; /* ends the presentation with SNN_EINTR, or NULL */
 } snn_present;
 
 /*

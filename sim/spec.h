@@ -71,6 +71,8 @@ typedef struct snn_proj_spec {
     double p;                      /* BERNOULLI */
     size_t k;                      /* INDEGREE */
     bool autapses;                 /* allow i->i when pre == post */
+    bool skip_same_index;          /* no i->i between two populations of equal size
+                                      (Diehl & Cook's inhibition: all but the partner) */
     bool multapses;                /* INDEGREE: allow repeated pre */
     snn_dist weight;               /* post model's weight unit */
     snn_dist delay_ms;             /* CONST or UNIFORM; >= dt after rounding */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/support.h"
 
@@ -487,6 +488,79 @@ static const bad_case bad_cases[] = {
       "did you mean 'nearest'?", "'all', 'nearest'"}},
     {"bad_rule_missing.cfg", "bad_rule_missing.cfg:6: ",
      {"projections.ee.plasticity has no 'rule'", "required"}},
+    /* the experiment protocol */
+    {"bad_phases_no_data.cfg", "bad_phases_no_data.cfg:6: ", {"phases need a `data` group"}},
+    {"bad_phases_no_stim.cfg", "bad_phases_no_stim.cfg:6: ",
+     {"phases need a `stimulus` group", "poisson input of 784 neurons"}},
+    {"bad_data_no_phases.cfg", "bad_data_no_phases.cfg:5: ", {"data is only used with phases"}},
+    {"bad_stim_no_phases.cfg", "bad_stim_no_phases.cfg:5: ",
+     {"stimulus is only used with phases"}},
+    {"bad_eval_no_phases.cfg", "bad_eval_no_phases.cfg:5: ",
+     {"evaluate is only used with phases"}},
+    {"bad_dataset.cfg", "bad_dataset.cfg:5: ",
+     {"data.dataset = \"mnsit\" is not a known dataset", "did you mean 'mnist'?",
+      "'mnist', 'fashion_mnist'"}},
+    {"bad_data_key.cfg", "bad_data_key.cfg:5: ",
+     {"unknown key 'directry' in data", "did you mean 'directory'?"}},
+    {"bad_data_dir_empty.cfg", "bad_data_dir_empty.cfg:5: ", {"data.directory is empty"}},
+    {"bad_stim_input.cfg", "bad_stim_input.cfg:6: ",
+     {"stimulus.input = \"exc\" is a population (model lif)", "model \"poisson\""}},
+    {"bad_stim_model.cfg", "bad_stim_model.cfg:7: ",
+     {"stimulus.input = \"st\" is a spike input of model spike_times", "\"poisson\""}},
+    {"bad_stim_size.cfg", "bad_stim_size.cfg:6: ",
+     {"input 'pixels' has 100 neurons", "28 x 28 = 784 pixels", "size = 784"}},
+    {"bad_stim_missing_input.cfg", "bad_stim_missing_input.cfg:6: ",
+     {"stimulus has no 'input'", "required"}},
+    {"bad_stim_rate.cfg", "bad_stim_rate.cfg:8: ",
+     {"stimulus.max_rate_hz = 0 Hz is outside (0, 1e+06]"}},
+    {"bad_stim_present.cfg", "bad_stim_present.cfg:8: ",
+     {"stimulus.present_ms = 0.1 ms is shorter than one step of dt_ms = 0.5"}},
+    {"bad_stim_key.cfg", "bad_stim_key.cfg:8: ",
+     {"unknown key 'max_rate_Hz' in stimulus", "did you mean 'max_rate_hz'?"}},
+    {"bad_boost_pop.cfg", "bad_boost_pop.cfg:8: ",
+     {"stimulus.boost.population = \"ex\": no population is called 'ex'",
+      "did you mean 'exc'?"}},
+    {"bad_boost_range.cfg", "bad_boost_range.cfg:9: ",
+     {"stimulus.boost.max_boosts = 2000 is outside [0, 1000]"}},
+    {"bad_phases_type.cfg", "bad_phases_type.cfg:7: ", {"phases must be a list", "got a group"}},
+    {"bad_phases_empty.cfg", "bad_phases_empty.cfg:7: ", {"phases is empty"}},
+    {"bad_phase_missing_samples.cfg", "bad_phase_missing_samples.cfg:8: ",
+     {"phases[0] has no 'samples'", "required"}},
+    {"bad_phase_dup.cfg", "bad_phase_dup.cfg:9: ",
+     {"phases[1].name = \"learn\"", "phases[0] at ", "bad_phase_dup.cfg:8 already has this name"}},
+    {"bad_phase_name.cfg", "bad_phase_name.cfg:9: ",
+     {"phases[1].name = \"2nd\" is not a valid name"}},
+    {"bad_phase_split.cfg", "bad_phase_split.cfg:9: ",
+     {"phases[1].split = \"tset\" is not a known split", "did you mean 'test'?"}},
+    {"bad_phase_samples.cfg", "bad_phase_samples.cfg:9: ",
+     {"phases[1].samples = 0 is outside [1, "}},
+    {"bad_phase_plastic.cfg", "bad_phase_plastic.cfg:8: ",
+     {"phases[0].plastic must be true or false, got an integer 1"}},
+    {"bad_phase_key.cfg", "bad_phase_key.cfg:8: ",
+     {"unknown key 'sample' in phases[0]", "did you mean 'samples'?"}},
+    {"bad_phase_seed.cfg", "bad_phase_seed.cfg:8: ",
+     {"phases[0].shuffle_seed = -1 is outside [0, "}},
+    {"bad_phase_feature.cfg", "bad_phase_feature.cfg:9: ",
+     {"phases[1].features[1] = \"pixels\" is a spike input (model poisson)"}},
+    {"bad_phase_feature_unknown.cfg", "bad_phase_feature_unknown.cfg:9: ",
+     {"phases[1].features[0] = \"exx\": no population is called 'exx'",
+      "did you mean 'exc'?"}},
+    {"bad_phase_feature_twice.cfg", "bad_phase_feature_twice.cfg:9: ",
+     {"phases[1].features: population 'exc' is listed twice"}},
+    {"bad_eval_phase.cfg", "bad_eval_phase.cfg:12: ",
+     {"evaluate.assign = \"lern\": no phase is called 'lern'", "did you mean 'learn'?"}},
+    {"bad_eval_feature.cfg", "bad_eval_feature.cfg:11: ",
+     {"evaluate.population = \"exc\" is not among the features of phase 'learn'",
+      "bad_eval_feature.cfg:8, evaluate.assign", "add \"exc\" to its features"}},
+    {"bad_eval_method.cfg", "bad_eval_method.cfg:11: ",
+     {"evaluate.method = \"svm\" is not a known evaluation method", "'vote'"}},
+    {"bad_eval_missing.cfg", "bad_eval_missing.cfg:11: ",
+     {"evaluate has no 'test'", "required"}},
+    {"bad_skip_same.cfg", "bad_skip_same.cfg:6: ",
+     {"projections.ie.skip_same_index = true needs pre and post of equal size",
+      "'inh' has 5 neurons and 'exc' has 10"}},
+    {"bad_normalize.cfg", "bad_normalize.cfg:7: ",
+     {"projections.xe.normalize = -1 pA is outside [0, inf)"}},
 };
 
 static void test_bad_files(void **state)
@@ -813,7 +887,36 @@ static void assert_spec_equal(const snn_spec *a, const snn_spec *b)
         assert_ptr_equal(p->rule, q->rule);
         for (size_t r = 0; p->rule && r < p->rule->n_params; r++)
             assert_true(p->rule_par[r] == q->rule_par[r]);
+        assert_true(p->normalize == q->normalize);
+        assert_int_equal(p->skip_same_index, q->skip_same_index);
     }
+    assert_string_equal(a->data.dataset, b->data.dataset);
+    assert_string_equal(a->data.directory, b->data.directory);
+    assert_int_equal(a->stim.input, b->stim.input);
+    assert_true(a->stim.max_rate_hz == b->stim.max_rate_hz);
+    assert_true(a->stim.intensity == b->stim.intensity);
+    assert_true(a->stim.present_ms == b->stim.present_ms);
+    assert_true(a->stim.rest_ms == b->stim.rest_ms);
+    assert_int_equal(a->stim.watch, b->stim.watch);
+    assert_int_equal(a->stim.min_spikes, b->stim.min_spikes);
+    assert_true(a->stim.intensity_step == b->stim.intensity_step);
+    assert_int_equal(a->stim.max_boosts, b->stim.max_boosts);
+    assert_int_equal(a->n_phases, b->n_phases);
+    for (size_t i = 0; i < a->n_phases; i++) {
+        const snn_phase_spec *p = &a->phases[i], *q = &b->phases[i];
+        assert_string_equal(p->name, q->name);
+        assert_int_equal(p->split, q->split);
+        assert_int_equal(p->samples, q->samples);
+        assert_int_equal(p->shuffle_seed, q->shuffle_seed);
+        assert_int_equal(p->plastic, q->plastic);
+        assert_int_equal(p->n_features, q->n_features);
+        for (size_t k = 0; k < p->n_features; k++)
+            assert_int_equal(p->features[k], q->features[k]);
+    }
+    assert_int_equal(a->eval.vote, b->eval.vote);
+    assert_int_equal(a->eval.pop, b->eval.pop);
+    assert_int_equal(a->eval.assign_phase, b->eval.assign_phase);
+    assert_int_equal(a->eval.test_phase, b->eval.test_phase);
     assert_int_equal(a->n_currents, b->n_currents);
     for (size_t c = 0; c < a->n_currents; c++) {
         const snn_current_spec *p = &a->currents[c], *q = &b->currents[c];
@@ -884,6 +987,342 @@ static void test_round_trip(void **state)
     snn_spec_free(a);
 }
 
+/* ---- the experiment protocol -------------------------------------------------- */
+
+static void assert_has(const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("text lacks \"%s\":\n%s", want, text);
+}
+
+static void test_protocol_good(void **state)
+{
+    snn_spec *s = load_ok(DATA("good_protocol.cfg"), NULL, 0);
+    snn_assert_close(s->dt_ms, 0.5, 0, 0);
+    snn_assert_close(s->duration_ms, 0.0, 0, 0); /* not required with phases */
+    assert_int_equal(s->n_pops, 3);
+    assert_string_equal(s->pops[2].name, "pixels");
+    assert_int_equal(s->n_projs, 2);
+    snn_assert_close(s->projs[0].normalize, 78.0, 0, 0);
+    snn_assert_close(s->projs[1].normalize, 0.0, 0, 0);
+
+    assert_string_equal(s->data.dataset, "fashion_mnist");
+    assert_string_equal(s->data.directory, "/usr/share/datasets/fashion-mnist");
+
+    assert_int_equal(s->stim.input, 2);
+    snn_assert_close(s->stim.max_rate_hz, 100.0, 0, 0);
+    snn_assert_close(s->stim.intensity, 1.0, 0, 0);
+    snn_assert_close(s->stim.present_ms, 50.0, 0, 0);
+    snn_assert_close(s->stim.rest_ms, 150.0, 0, 0);
+    assert_int_equal(s->stim.watch, 0);
+    assert_int_equal(s->stim.min_spikes, 3);
+    snn_assert_close(s->stim.intensity_step, 1.0, 0, 0);
+    assert_int_equal(s->stim.max_boosts, 10);
+
+    assert_int_equal(s->n_phases, 3);
+    const snn_phase_spec *p = s->phases;
+    assert_string_equal(p[0].name, "learn");
+    assert_int_equal(p[0].split, 0);
+    assert_int_equal(p[0].samples, 100);
+    assert_int_equal(p[0].shuffle_seed, 3);
+    assert_true(p[0].plastic);
+    assert_int_equal(p[0].n_features, 0);
+    assert_int_equal(p[0].where.line, 24);
+    assert_non_null(strstr(p[0].where.file, "good_protocol.cfg"));
+    assert_string_equal(p[1].name, "assign");
+    assert_int_equal(p[1].split, 0);
+    assert_int_equal(p[1].samples, 50);
+    assert_int_equal(p[1].shuffle_seed, 0);
+    assert_false(p[1].plastic);
+    assert_int_equal(p[1].n_features, 2);
+    assert_int_equal(p[1].features[0], 0);
+    assert_int_equal(p[1].features[1], 1);
+    assert_string_equal(p[2].name, "test");
+    assert_int_equal(p[2].split, 1);
+    assert_int_equal(p[2].samples, 20);
+    assert_false(p[2].plastic);
+    assert_int_equal(p[2].n_features, 1);
+    assert_int_equal(p[2].features[0], 0);
+    assert_int_equal(p[2].where.line, 26);
+
+    assert_true(s->eval.vote);
+    assert_int_equal(s->eval.pop, 0);
+    assert_int_equal(s->eval.assign_phase, 1);
+    assert_int_equal(s->eval.test_phase, 2);
+
+    /* every default is written out */
+    const char *want[] = {"directory = \"/usr/share/datasets/fashion-mnist\";",
+                          "normalize = 78.0;", "normalize = 0.0;", "max_rate_hz = 100.0;",
+                          "intensity = 1.0;", "rest_ms = 150.0;", "intensity_step = 1.0;",
+                          "max_boosts = 10;", "min_spikes = 3;", "shuffle_seed = 0;",
+                          "plastic = false;", "features = [ ];", "method = \"vote\";",
+                          "phases = (", NULL};
+    for (size_t i = 0; want[i]; i++)
+        assert_has(s->resolved, want[i]);
+    assert_null(strstr(s->resolved, "duration_ms"));
+    round_trip(s);
+    snn_spec_free(s);
+
+    /* without phases: nothing of the protocol */
+    s = load_str_ok("simulation = { duration_ms = 5; };\n"
+                    "populations = { a = { model = \"lif\"; size = 1; }; };\n",
+                    "plain", NULL, 0);
+    assert_int_equal(s->n_phases, 0);
+    assert_null(s->phases);
+    assert_false(s->eval.vote);
+    assert_int_equal(s->stim.watch, -1);
+    assert_null(strstr(s->resolved, "data"));
+    snn_spec_free(s);
+}
+
+/* Restore SNN_MNIST_DIR as it was (saved by save_env). */
+static char *save_env(void)
+{
+    const char *v = getenv("SNN_MNIST_DIR");
+    return v ? strdup(v) : NULL;
+}
+
+static void restore_env(char *saved)
+{
+    if (saved)
+        setenv("SNN_MNIST_DIR", saved, 1);
+    else
+        unsetenv("SNN_MNIST_DIR");
+    free(saved);
+}
+
+static void test_protocol_mnist_dir(void **state)
+{
+    char *env = save_env();
+    setenv("SNN_MNIST_DIR", "/not/used/when/directory/is/given", 1);
+    snn_spec *s = load_ok(DATA("good_protocol_mnist.cfg"), NULL, 0);
+    assert_string_equal(s->data.dataset, "mnist");
+    /* "./idx//mnist/" relative to the file's folder, tidied */
+    assert_string_equal(s->data.directory, SNN_TEST_DATA "/idx/mnist");
+    assert_has(s->resolved, "directory = \"" SNN_TEST_DATA "/idx/mnist\";");
+    snn_assert_close(s->duration_ms, 10.0, 0, 0);
+    assert_int_equal(s->stim.input, 1);
+    snn_assert_close(s->stim.max_rate_hz, 63.75, 0, 0);
+    snn_assert_close(s->stim.intensity, 1.0, 0, 0);
+    snn_assert_close(s->stim.present_ms, 350.0, 0, 0);
+    snn_assert_close(s->stim.rest_ms, 150.0, 0, 0);
+    assert_int_equal(s->stim.watch, -1);
+    assert_int_equal(s->n_phases, 1);
+    assert_string_equal(s->phases[0].name, "only");
+    assert_int_equal(s->phases[0].split, 1);
+    assert_int_equal(s->phases[0].samples, 1);
+    assert_int_equal(s->phases[0].shuffle_seed, 0);
+    assert_false(s->phases[0].plastic);
+    assert_int_equal(s->phases[0].n_features, 0);
+    assert_false(s->eval.vote);
+    round_trip(s);
+    snn_spec_free(s);
+
+    /* a file given by a relative path: still relative to the file's folder */
+    char old[4096], cwd[4096], want[4200];
+    assert_non_null(getcwd(old, sizeof old));
+    assert_int_equal(chdir(SNN_TEST_DATA "/.."), 0);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    s = load_ok("data/good_protocol_mnist.cfg", NULL, 0);
+    snprintf(want, sizeof want, "%s/data/idx/mnist", cwd);
+    assert_string_equal(s->data.directory, want);
+    snn_spec_free(s);
+    assert_int_equal(chdir(SNN_TEST_DATA), 0);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    s = load_ok("good_protocol_mnist.cfg", NULL, 0);
+    snprintf(want, sizeof want, "%s/idx/mnist", cwd);
+    assert_string_equal(s->data.directory, want);
+    snn_spec_free(s);
+    assert_int_equal(chdir(old), 0);
+    restore_env(env);
+}
+
+#define MNIST_NODIR                                                                  \
+    "simulation = { dt_ms = 1.0; };\n"                                               \
+    "populations = { e = { model = \"lif\"; size = 2; }; };\n"                       \
+    "inputs = { px = { model = \"poisson\"; size = 784; }; };\n"                     \
+    "data = { dataset = \"mnist\"; };\n"                                             \
+    "stimulus = { input = \"px\"; };\n"                                              \
+    "phases = ( { name = \"a\"; split = \"train\"; samples = 2; plastic = true; } );\n"
+
+static void test_protocol_env(void **state)
+{
+    char *env = save_env();
+    setenv("SNN_MNIST_DIR", "/data/mnist", 1);
+    snn_spec *s = load_str_ok(MNIST_NODIR, "str.cfg", NULL, 0);
+    assert_string_equal(s->data.directory, "/data/mnist");
+    assert_has(s->resolved, "directory = \"/data/mnist\";");
+    /* the resolved text no longer depends on the environment */
+    unsetenv("SNN_MNIST_DIR");
+    round_trip(s);
+    snn_spec_free(s);
+
+    /* relative: to the current directory */
+    char cwd[4096], want[4200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    setenv("SNN_MNIST_DIR", "rel/./m/", 1);
+    s = load_str_ok(MNIST_NODIR, "str.cfg", NULL, 0);
+    snprintf(want, sizeof want, "%s/rel/m", strcmp(cwd, "/") ? cwd : "");
+    assert_string_equal(s->data.directory, want);
+    snn_spec_free(s);
+
+    /* unset or empty: an error that says what to set */
+    const char *err[] = {"str.cfg:4: data has no 'directory'", "SNN_MNIST_DIR is not set",
+                         "`data.directory`", NULL};
+    unsetenv("SNN_MNIST_DIR");
+    expect_fail_str(MNIST_NODIR, "str.cfg", NULL, 0, err);
+    setenv("SNN_MNIST_DIR", "", 1);
+    expect_fail_str(MNIST_NODIR, "str.cfg", NULL, 0, err);
+
+    /* an override gives the directory instead */
+    const char *ov[] = {"data.directory=/over/here"};
+    s = load_str_ok(MNIST_NODIR, "str.cfg", ov, 1);
+    assert_string_equal(s->data.directory, "/over/here");
+    snn_spec_free(s);
+
+    /* fashion_mnist ignores the variable */
+    setenv("SNN_MNIST_DIR", "/data/mnist", 1);
+    const char *ov2[] = {"data.dataset=fashion_mnist"};
+    s = load_str_ok(MNIST_NODIR, "str.cfg", ov2, 1);
+    assert_string_equal(s->data.directory, "/usr/share/datasets/fashion-mnist");
+    snn_spec_free(s);
+    restore_env(env);
+}
+
+static void test_protocol_overrides(void **state)
+{
+    const char *ov[] = {"phases[0].samples=10", "phases.[1].samples=7",
+                        "phases[2].features=[\"exc\", \"inh\"]", "phases[0].plastic=false",
+                        "stimulus.boost.max_boosts=2", "stimulus.rest_ms=0",
+                        "data.directory=rel/dir", "projections.ei.normalize=5",
+                        "evaluate.test=assign"};
+    snn_spec *s = load_ok(DATA("good_protocol.cfg"), ov, sizeof ov / sizeof ov[0]);
+    assert_int_equal(s->phases[0].samples, 10);
+    assert_false(s->phases[0].plastic);
+    assert_int_equal(s->phases[1].samples, 7);
+    assert_int_equal(s->phases[2].n_features, 2);
+    assert_int_equal(s->phases[2].features[1], 1);
+    assert_int_equal(s->stim.max_boosts, 2);
+    snn_assert_close(s->stim.rest_ms, 0.0, 0, 0);
+    snn_assert_close(s->projs[1].normalize, 5.0, 0, 0);
+    assert_int_equal(s->eval.test_phase, 1);
+    /* an override's relative directory: relative to the current directory */
+    char cwd[4096], want[4200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(want, sizeof want, "%s/rel/dir", strcmp(cwd, "/") ? cwd : "");
+    assert_string_equal(s->data.directory, want);
+    round_trip(s);
+    snn_spec_free(s);
+
+    struct {
+        const char *ov;
+        const char *want[4];
+    } cases[] = {
+        {"phases[0].samples=0",
+         {"command line -s phases[0].samples=0: ", "phases[0].samples = 0 is outside [1, "}},
+        {"phases[5].samples=1", {"command line -s phases[5].samples=1: ", "has no element 5"}},
+        {"phases[1].split=tst", {"command line -s phases[1].split=tst: ", "did you mean 'test'?"}},
+        {"evaluate.assign=nope",
+         {"command line -s evaluate.assign=nope: ", "no phase is called 'nope'"}},
+        {"stimulus.input=exc", {"command line -s stimulus.input=exc: ", "is a population"}},
+        {"stimulus.boost.populaton=exc",
+         {"command line -s stimulus.boost.populaton=exc: ", "did you mean 'population'?"}},
+        {"projections.xe.normalize=-2",
+         {"command line -s projections.xe.normalize=-2: ", "-2 pA is outside [0, inf)"}},
+        /* the voting population no longer a feature of the assign phase: the
+           error is at evaluate.population and names the phase */
+        {"phases[1].features=[\"inh\"]",
+         {"good_protocol.cfg:28: ", "not among the features of phase 'assign'",
+          "good_protocol.cfg:25"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *o[] = {cases[i].ov};
+        expect_fail_file(DATA("good_protocol.cfg"), o, 1, cases[i].want);
+    }
+}
+
+#define PROTO_HEAD                                                                   \
+    "simulation = { dt_ms = 1.0; };\n"                                               \
+    "populations = { e = { model = \"lif\"; size = 2; }; };\n"                       \
+    "inputs = { px = { model = \"poisson\"; size = 784; }; };\n"                     \
+    "data = { dataset = \"fashion_mnist\"; };\n"                                     \
+    "stimulus = { input = \"px\"; };\n"
+
+static void test_protocol_strings(void **state)
+{
+    /* assign and test may be the same phase; features given as a list */
+    snn_spec *s = load_str_ok(PROTO_HEAD "phases = ( { name = \"t\"; split = \"test\"; "
+                              "samples = 3; features = ( \"e\" ); } );\n"
+                              "evaluate = { population = \"e\"; assign = \"t\"; test = \"t\"; };\n",
+                              "s.cfg", NULL, 0);
+    assert_int_equal(s->eval.assign_phase, 0);
+    assert_int_equal(s->eval.test_phase, 0);
+    assert_int_equal(s->phases[0].n_features, 1);
+    round_trip(s);
+    snn_spec_free(s);
+
+    const char *w1[] = {"s.cfg:6: phases must be a list", "got an array", NULL};
+    expect_fail_str(PROTO_HEAD "phases = [1, 2];\n", "s.cfg", NULL, 0, w1);
+    const char *w2[] = {"s.cfg:6: phases[0] must be a group", "got an integer 1", NULL};
+    expect_fail_str(PROTO_HEAD "phases = ( 1 );\n", "s.cfg", NULL, 0, w2);
+    const char *w3[] = {"s.cfg:6: phases[0].features must be an array of population names",
+                        NULL};
+    expect_fail_str(PROTO_HEAD "phases = ( { name = \"a\"; split = \"train\"; samples = 1; "
+                    "features = \"e\"; } );\n", "s.cfg", NULL, 0, w3);
+    const char *w4[] = {"s.cfg:6: phases[0] has no 'split'", NULL};
+    expect_fail_str(PROTO_HEAD "phases = ( { name = \"a\"; samples = 1; } );\n", "s.cfg", NULL,
+                    0, w4);
+    /* skip_same_index: default false, written out; one_to_one refused */
+    s = load_str_ok("simulation = { duration_ms = 1.0; };\n"
+                    "populations = { a = { model = \"lif\"; size = 3; };\n"
+                    "                b = { model = \"lif\"; size = 3; }; };\n"
+                    "projections = { ab = { pre = \"a\"; post = \"b\"; connector = \"all_to_all\";"
+                    " weight = 1.0; skip_same_index = true; };\n"
+                    "                ba = { pre = \"b\"; post = \"a\"; connector = \"fixed_indegree\";"
+                    " k = 3; weight = 1.0; }; };\n", "s.cfg", NULL, 0);
+    assert_true(s->projs[0].skip_same_index);
+    assert_false(s->projs[1].skip_same_index);
+    assert_has(s->resolved, "skip_same_index = false;");
+    round_trip(s);
+    snn_spec_free(s);
+    const char *w8[] = {"s.cfg:3: projections.ab.skip_same_index = true with connector one_to_one",
+                        NULL};
+    expect_fail_str("simulation = { duration_ms = 1.0; };\n"
+                    "populations = { a = { model = \"lif\"; size = 3; }; b = { model = \"lif\"; size = 3; }; };\n"
+                    "projections = { ab = { pre = \"a\"; post = \"b\"; connector = \"one_to_one\";"
+                    " weight = 1.0; skip_same_index = true; }; };\n", "s.cfg", NULL, 0, w8);
+    const char *w9[] = {"s.cfg:3: projections.ab.k = 3 is more than the 2 distinct sources in 'a' "
+                        "(same index excluded)", NULL};
+    expect_fail_str("simulation = { duration_ms = 1.0; };\n"
+                    "populations = { a = { model = \"lif\"; size = 3; }; b = { model = \"lif\"; size = 3; }; };\n"
+                    "projections = { ab = { pre = \"a\"; post = \"b\"; connector = \"fixed_indegree\";"
+                    " k = 3; weight = 1.0; skip_same_index = true; }; };\n", "s.cfg", NULL, 0, w9);
+    /* without phases, duration_ms is required again */
+    const char *w5[] = {"s.cfg:1: simulation has no 'duration_ms'", "required", NULL};
+    expect_fail_str("simulation = { dt_ms = 1.0; };\n"
+                    "populations = { e = { model = \"lif\"; size = 2; }; };\n",
+                    "s.cfg", NULL, 0, w5);
+    /* a too-short duration is still an error with phases */
+    const char *w6[] = {"s.cfg:1: simulation.duration_ms = 0.1 ms is shorter than one step",
+                        NULL};
+    expect_fail_str("simulation = { dt_ms = 1.0; duration_ms = 0.1; };\n"
+                    "populations = { e = { model = \"lif\"; size = 2; }; };\n"
+                    "inputs = { px = { model = \"poisson\"; size = 784; }; };\n"
+                    "data = { dataset = \"fashion_mnist\"; };\n"
+                    "stimulus = { input = \"px\"; };\n"
+                    "phases = ( { name = \"a\"; split = \"train\"; samples = 1; } );\n",
+                    "s.cfg", NULL, 0, w6);
+    /* the watched population of a boost must be a population */
+    const char *w7[] = {"s.cfg:5: stimulus.boost.population = \"px\" is a spike input", NULL};
+    expect_fail_str("simulation = { dt_ms = 1.0; };\n"
+                    "populations = { e = { model = \"lif\"; size = 2; }; };\n"
+                    "inputs = { px = { model = \"poisson\"; size = 784; }; };\n"
+                    "data = { dataset = \"fashion_mnist\"; };\n"
+                    "stimulus = { input = \"px\"; boost = { population = \"px\"; }; };\n"
+                    "phases = ( { name = \"a\"; split = \"train\"; samples = 1; } );\n",
+                    "s.cfg", NULL, 0, w7);
+}
+
 /* ---- helpers ------------------------------------------------------------------ */
 
 static void test_edit_distance(void **state)
@@ -911,7 +1350,10 @@ static void test_help(void **state)
     const char *want[] = {"simulation", "dt_ms", "duration_ms", "required", "snn help model",
                           "pairwise_bernoulli", "interval_ms", "compression", "uniform",
                           "amplitudes_pA", "plasticity", "snn help rule NAME", "stdp_pair",
-                          "weight unit", NULL};
+                          "weight unit", "normalize", "dataset", "fashion_mnist",
+                          "/usr/share/datasets/fashion-mnist", "SNN_MNIST_DIR", "max_rate_hz",
+                          "Hz", "present_ms", "min_spikes", "shuffle_seed", "features",
+                          "evaluate", "phases[0].samples=10", NULL};
     assert_msg(buf, want);
     free(buf);
 }
@@ -929,6 +1371,11 @@ int main(void)
         cmocka_unit_test(test_override_change_and_add),
         cmocka_unit_test(test_override_errors),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_protocol_good),
+        cmocka_unit_test(test_protocol_mnist_dir),
+        cmocka_unit_test(test_protocol_env),
+        cmocka_unit_test(test_protocol_overrides),
+        cmocka_unit_test(test_protocol_strings),
         cmocka_unit_test(test_edit_distance),
         cmocka_unit_test(test_help),
     };

@@ -162,6 +162,8 @@ static void test_one_to_one_all_to_all(void **state)
     fx_proj(s, a, a, SNN_CONN_ALL_TO_ALL, 1.0, 0.1); /* no autapses: sparse */
     snn_proj_spec *au = fx_proj(s, a, a, SNN_CONN_ALL_TO_ALL, 1.0, 0.1);
     au->autapses = true; /* dense */
+    snn_proj_spec *sk = fx_proj(s, a, b, SNN_CONN_ALL_TO_ALL, 1.0, 0.1);
+    sk->skip_same_index = true; /* all but the partner: sparse */
     snn_net *net = build(s, 2);
 
     syn o = get_syn(&net->projs[0]);
@@ -189,6 +191,12 @@ static void test_one_to_one_all_to_all(void **state)
 
     assert_false(net->projs[2].dense);
     assert_int_equal(net->projs[2].nnz, 600 * 599);
+    assert_false(net->projs[4].dense);
+    syn skv = get_syn(&net->projs[4]);
+    assert_int_equal(skv.nnz, 600 * 599);
+    for (size_t m = 0; m < skv.nnz; m++)
+        assert_true(skv.pre[m] != skv.post[m]);
+    free_syn(&skv);
     assert_true(net->projs[3].dense);
     assert_int_equal(net->projs[3].nnz, 600 * 600);
     snn_net_free(net);
