@@ -23,15 +23,20 @@
 #include "../sim/model.h"
 
 enum { POISSON_RATE_HZ, POISSON_N_PARAMS };
-enum { POISSON_RATE, POISSON_N_STATE };
+enum { POISSON_RATE, POISSON_NEXT, POISSON_SEEN, POISSON_N_STATE };
 
 static const snn_param_desc poisson_params[POISSON_N_PARAMS] = {
     [POISSON_RATE_HZ] = {"rate_hz", "Hz", 10.0, 0.0, 1e7,
                          "firing rate of every neuron (initial value of state 'rate')", NULL},
 };
 
-static const char *const poisson_state[POISSON_N_STATE] = {"rate"};
-static const char *const poisson_state_unit[POISSON_N_STATE] = {"Hz"};
+static const char *const poisson_state[POISSON_N_STATE] = {"rate", "next", "rate_seen"};
+static const char *const poisson_state_unit[POISSON_N_STATE] = {"Hz", "steps", "Hz"};
+
+/* Mean counts per step below this are drawn as a process of exponential
+   inter-spike intervals (no random number in steps without a spike); above
+   it, by inverting the per-step count distribution. */
+#define POISSON_SPARSE_MAX 0.05
 
 /* Largest mean count drawn by inversion; above it, GSL's rejection method. */
 #define POISSON_INVERSION_MAX 10.0
@@ -61,8 +66,11 @@ static int poisson_prepare(snn_pop *p, double dt_ms, snn_err *err)
 /* poisson_init: every neuron's rate = rate_hz. */
 static void poisson_init(snn_pop *p)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
         p->x[POISSON_RATE][i] = p->par[POISSON_RATE_HZ];
+        p->x[POISSON_SEEN][i] = -1.0; /* no interval drawn yet */
+        p->x[POISSON_NEXT][i] = 0.0;
+    }
 }
 
 /*
@@ -76,6 +84,7 @@ static void poisson_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes
     const poisson_consts *k = p->consts;
     size_t i0 = blk * SNN_BLOCK, i1 = snn_blk_end(p, blk);
     const double *rate = p->x[POISSON_RATE];
+    double *next = p->x[POISSON_NEXT], *seen = p->x[POISSON_SEEN];
     gsl_rng *r = p->rng[blk];
     double last_mu = -1.0, cdf[POISSON_TABLE];
     for (size_t i = i0; i < i1; i++) {
@@ -83,7 +92,21 @@ static void poisson_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes
             continue;
         double mu = rate[i] * k->dt_s;
         unsigned int c;
-        if (mu <= POISSON_INVERSION_MAX) {
+        if (mu < POISSON_SPARSE_MAX) {
+            /* Arrival times of the process, in steps from the start of this
+               step: next[i].  A new rate restarts it (memoryless). */
+            if (seen[i] != rate[i]) {
+                seen[i] = rate[i];
+                next[i] = -log1p(-gsl_rng_uniform(r)) / mu;
+            }
+            c = 0;
+            while (next[i] < 1.0) {
+                c++;
+                next[i] += -log1p(-gsl_rng_uniform(r)) / mu;
+            }
+            next[i] -= 1.0;
+        } else if (mu <= POISSON_INVERSION_MAX) {
+            seen[i] = -1.0; /* leaving the sparse regime: restart on return */
             /* Inversion of the CDF: one uniform per neuron.  Neighbours
                usually share a rate, so the CDF table is reused. */
             if (mu != last_mu) {
@@ -114,6 +137,7 @@ static void poisson_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes
                 }
             }
         } else {
+            seen[i] = -1.0;
             c = gsl_ran_poisson(r, mu);
         }
         if (c > 0) {

@@ -158,8 +158,8 @@ static void test_high_rate(void **state)
  * The whole per-step count distribution is Poisson(mu): Pearson's chi-square
  * over the classes 0..K-1 and ">= K" (K chosen so every class expects >= 20
  * counts) must stay below the chi-square quantile with K degrees of freedom
- * at p = 1e-6.  mu = 0.3 and 2 use the inversion sampler, mu = 9.5 its
- * last regime, mu = 25 GSL's rejection sampler.
+ * at p = 1e-6.  mu = 0.01 and 0.04 use exponential intervals, 0.3 and 2
+ * the inversion sampler, 9.5 its last regime, 25 GSL's rejection sampler.
  */
 static void check_distribution(double mu, uint64_t seed)
 {
@@ -209,8 +209,42 @@ static void check_distribution(double mu, uint64_t seed)
     teardown(&f);
 }
 
+/* The sparse regime (exponential intervals) with rates that change every
+   few steps (a restart must keep the counts Poisson): total counts of 400
+   neurons over 2000 steps alternating mu1 and mu2 every 7 steps have mean
+   and variance sum(mu) each, checked within 5 standard errors. */
+static void test_sparse_rate_changes(void **state)
+{
+    fixture f;
+    size_t n = 400, steps = 2000;
+    double mu1 = 0.01, mu2 = 0.03, dt = 0.1;
+    setup_spec(&f, n, mu1 / (dt * 1e-3));
+    build(&f, dt, 31);
+    uint64_t *cnt = calloc(n, sizeof *cnt);
+    double lam = 0.0;
+    for (size_t k = 0; k < steps; k++) {
+        double mu = (k / 7) % 2 ? mu2 : mu1;
+        lam += mu;
+        for (size_t i = 0; i < n; i++)
+            f.p.x[f.rate][i] = mu / (dt * 1e-3);
+        step_all(&f, k, cnt);
+    }
+    double m = 0, v = 0;
+    for (size_t i = 0; i < n; i++)
+        m += (double)cnt[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        v += ((double)cnt[i] - m) * ((double)cnt[i] - m) / (double)(n - 1);
+    print_message("alternating sparse rates: mean %.3f var %.3f (Poisson %.3f)\n", m, v, lam);
+    snn_assert_close(m, lam, 0, 5 * sqrt(lam / (double)n));
+    snn_assert_close(v / lam, 1.0, 0, 5 * sqrt(2.0 / (double)(n - 1)));
+    free(cnt);
+    teardown(&f);
+}
+
 static void test_count_distribution(void **state)
 {
+    check_distribution(0.01, 27);
+    check_distribution(0.04, 28);
     check_distribution(0.3, 21);
     check_distribution(2.0, 22);
     check_distribution(9.5, 23);
@@ -339,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_low_rate),  cmocka_unit_test(test_high_rate),
         cmocka_unit_test(test_same_seed), cmocka_unit_test(test_rate_zero),
         cmocka_unit_test(test_rate_array), cmocka_unit_test(test_count_distribution),
+        cmocka_unit_test(test_sparse_rate_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
