@@ -21,84 +21,23 @@
 #include "sim/net.h"
 #include "sim/sched.h"
 
+#include "../rule_pair.h"
+
 enum { ETA_PRE, ETA_POST, X_TAR, TAU_PRE, TAU_POST, W_MAX, MU, TRACE, N_PAR };
 enum { ADD = 0, SET = 1 };
-enum { MAX_SPIKES = 8 };
 
-static void set_times(snn_pop_spec *p, const double *t, size_t n)
-{
-    p->n_spikes = n;
-    p->spike_ids = calloc(n ? n : 1, sizeof(uint32_t));
-    p->spike_times_ms = malloc((n ? n : 1) * sizeof(double));
-    if (n)
-        memcpy(p->spike_times_ms, t, n * sizeof(double));
-}
+typedef rp_out run_out;
 
-typedef struct run_out {
-    double w;                        /* final weight */
-    double t_pre[MAX_SPIKES], t_post[MAX_SPIKES]; /* measured spike times (ms) */
-    size_t n_pre, n_post;
-} run_out;
-
-/* Build the pre -> post test net with rule parameters par[]; returns NULL
-   and fills err if the build fails. */
 static snn_net *build(snn_spec **sp, const double *pre_t, size_t n_pre, const double *drive_t,
                       size_t n_drive, double w0, const double *par, int threads, snn_err *err)
 {
-    const double dt = 0.1;
-    snn_spec *s = fx_spec(dt, 150, 1);
-    uint32_t pre = fx_pop(s, "pre", "spike_times", 1);
-    set_times(&s->pops[pre], pre_t, n_pre);
-    uint32_t drv = fx_pop(s, "drv", "spike_times", 1);
-    set_times(&s->pops[drv], drive_t, n_drive);
-    uint32_t post = fx_pop(s, "post", "lif", 1);
-    fx_par(s, post, "synapse", 1); /* delta: the drive fires it in one step */
-    fx_par(s, post, "E_L", 0.0);
-    fx_par(s, post, "V_reset", 0.0);
-    fx_par(s, post, "V_th", 10.0);
-    fx_proj(s, drv, post, SNN_CONN_ONE_TO_ONE, 50.0, dt);
-    snn_proj_spec *pl = fx_proj(s, pre, post, SNN_CONN_ONE_TO_ONE, w0, 0.5);
-    pl->rule = snn_rule_find("diehl_cook");
-    assert_non_null(pl->rule);
-    assert_int_equal(pl->rule->n_params, N_PAR);
-    pl->rule_par = malloc(N_PAR * sizeof(double));
-    memcpy(pl->rule_par, par, N_PAR * sizeof(double));
-    *sp = s;
-    snn_net *net = NULL;
-    if (snn_net_build(&net, s, threads, err))
-        return NULL;
-    return net;
+    return rp_build("diehl_cook", N_PAR, sp, pre_t, n_pre, drive_t, n_drive, w0, par, threads, err);
 }
 
 static run_out run(const double *pre_t, size_t n_pre, const double *drive_t, size_t n_drive,
                    double w0, const double *par)
 {
-    snn_spec *s;
-    snn_err err;
-    snn_net *net = build(&s, pre_t, n_pre, drive_t, n_drive, w0, par, 1, &err);
-    if (!net)
-        fail_msg("%s", err.msg);
-    run_out r;
-    memset(&r, 0, sizeof r);
-    for (size_t k = 0; k < net->n_steps; k++) {
-        if (snn_sched_clock_run(net, 1, NULL, NULL, &err))
-            fail_msg("%s", err.msg);
-        double t = (double)(k + 1) * net->dt_ms;
-        if (net->pops[0].spk[0].n) {
-            assert_true(r.n_pre < MAX_SPIKES);
-            r.t_pre[r.n_pre++] = t;
-        }
-        if (net->pops[2].spk[0].n) {
-            assert_true(r.n_post < MAX_SPIKES);
-            r.t_post[r.n_post++] = t;
-        }
-    }
-    assert_int_equal(r.n_pre, n_pre);
-    assert_int_equal(r.n_post, n_drive);
-    r.w = net->projs[1].parts[0].w[0];
-    snn_net_free(net);
-    snn_spec_free(s);
-    return r;
+    return rp_run("diehl_cook", N_PAR, pre_t, n_pre, drive_t, n_drive, w0, par);
 }
 
 /* Trace of one spike at ts seen at t > ts. */
