@@ -405,6 +405,21 @@ int snn_h5_write_u64(snn_h5 *h, const char *path, const uint64_t *v, size_t n,
     return write_1d(h, path, H5T_STD_U64LE, H5T_NATIVE_UINT64, v, n, NULL, err);
 }
 
+int snn_h5_write_u32(snn_h5 *h, const char *path, const uint32_t *v, size_t n, snn_err *err)
+{
+    return write_1d(h, path, H5T_STD_U32LE, H5T_NATIVE_UINT32, v, n, NULL, err);
+}
+
+int snn_h5_write_i32(snn_h5 *h, const char *path, const int32_t *v, size_t n, snn_err *err)
+{
+    return write_1d(h, path, H5T_STD_I32LE, H5T_NATIVE_INT32, v, n, NULL, err);
+}
+
+int snn_h5_write_u8(snn_h5 *h, const char *path, const uint8_t *v, size_t n, snn_err *err)
+{
+    return write_1d(h, path, H5T_STD_U8LE, H5T_NATIVE_UINT8, v, n, NULL, err);
+}
+
 /* ---- growing datasets -------------------------------------------------- */
 
 /* Create an empty dataset `name` in `loc` of shape [0, inner...] with an
@@ -1620,5 +1635,56 @@ int snn_h5_info(const char *path, FILE *out, snn_err *err)
         print_config(out, f);
     H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+/* ---- added for rules/readout.c ------------------------------------------ */
+
+int snn_h5_write_u64_2d(snn_h5 *h, const char *path, const uint64_t *v, size_t rows,
+                        size_t cols, snn_err *err)
+{
+    if (cols == 0)
+        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: a 2-D dataset needs columns", path);
+    return write_nd(h, path, H5T_STD_U64LE, H5T_NATIVE_UINT64, v, rows, cols, NULL, err);
+}
+
+int snn_h5_write_f64_3d(snn_h5 *h, const char *path, const double *v, size_t d0, size_t d1,
+                        size_t d2, const char *units, snn_err *err)
+{
+    int rc = check_usable(h, err);
+    if (rc)
+        return rc;
+    if (!path || !path[0] || d1 == 0 || d2 == 0 || (d0 && !v))
+        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: no path, no data or an empty inner "
+                    "dimension", path ? path : "?");
+    hsize_t dims[3] = {d0, d1, d2};
+    hid_t sp = H5Screate_simple(3, dims, NULL);
+    hid_t lcpl = lcpl_parents();
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    herr_t r = (sp < 0 || lcpl < 0 || dcpl < 0) ? -1 : 0;
+    if (r == 0 && h->level > 0 && d0 > 0) {
+        hsize_t c[3] = {1, d1, d2};     /* one snapshot per chunk */
+        r = (H5Pset_chunk(dcpl, 3, c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+             H5Pset_deflate(dcpl, (unsigned)h->level) < 0) ? -1 : 0;
+    }
+    if (r == 0)
+        d = H5Dcreate2(h->file, path, H5T_IEEE_F64LE, sp, lcpl, dcpl, H5P_DEFAULT);
+    if (d < 0)
+        r = -1;
+    if (r == 0 && d0 > 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+        r = -1;
+    if (r == 0 && put_units(d, units) < 0)
+        r = -1;
+    if (r < 0)
+        rc = fail(h, err, SNN_EIO, 1, "cannot write dataset %s", path);
+    if (d >= 0 && H5Dclose(d) < 0 && !rc)
+        rc = fail(h, err, SNN_EIO, 1, "cannot close dataset %s", path);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     return rc;
 }

@@ -58,6 +58,9 @@ int snn_h5_write_f64(snn_h5 *h, const char *path, const double *v, size_t n,
                      const char *units, snn_err *err);
 int snn_h5_write_u64(snn_h5 *h, const char *path, const uint64_t *v, size_t n,
                      snn_err *err);
+int snn_h5_write_u32(snn_h5 *h, const char *path, const uint32_t *v, size_t n, snn_err *err);
+int snn_h5_write_i32(snn_h5 *h, const char *path, const int32_t *v, size_t n, snn_err *err);
+int snn_h5_write_u8(snn_h5 *h, const char *path, const uint8_t *v, size_t n, snn_err *err);
 
 /* Write a whole 2-D dataset [rows, cols] (row-major v), chunked and
    compressed.  cols must be >= 1. */
@@ -100,5 +103,13 @@ int snn_h5_info(const char *path, FILE *out, snn_err *err);
 /* Read a whole 1-D dataset (tests, info).  *v is malloc'd, taken by caller. */
 int snn_h5_read_f64(const char *path, const char *dset, double **v, size_t *n, snn_err *err);
 int snn_h5_read_u64(const char *path, const char *dset, uint64_t **v, size_t *n, snn_err *err);
+
+/* Added for rules/readout.c (issue 5): a whole uint64 2-D dataset [rows,
+   cols] and a whole float64 3-D dataset [d0, d1, d2] (row-major v; chunked
+   by d0 rows and compressed when the file is).  cols, d1, d2 must be >= 1. */
+int snn_h5_write_u64_2d(snn_h5 *h, const char *path, const uint64_t *v, size_t rows,
+                        size_t cols, snn_err *err);
+int snn_h5_write_f64_3d(snn_h5 *h, const char *path, const double *v, size_t d0, size_t d1,
+                        size_t d2, const char *units, snn_err *err);
 
 #endif
