@@ -65,6 +65,7 @@ struct snn_h5 {
     char first_msg[sizeof ((snn_err *)0)->msg]; /* without the file name */
     stream *st;
     size_t n_st, cap_st;
+    int resumed;        /* opened by snn_h5_resume: streams attach to what exists */
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -366,6 +367,46 @@ int snn_h5_write_f64_2d(snn_h5 *h, const char *path, const double *v, size_t row
     return write_nd(h, path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, rows, cols, units, err);
 }
 
+int snn_h5_write_u32_3d(snn_h5 *h, const char *path, const uint32_t *v, size_t d0, size_t d1,
+                        size_t d2, snn_err *err)
+{
+    int rc = check_usable(h, err);
+    if (rc)
+        return rc;
+    if (!path || !path[0] || (d0 * d1 * d2 > 0 && !v))
+        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: no path or no data",
+                    path ? path : "?");
+    hsize_t dims[3] = {d0, d1, d2};
+    hid_t sp = H5Screate_simple(3, dims, NULL);
+    hid_t lcpl = lcpl_parents();
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    herr_t r = (sp < 0 || lcpl < 0 || dcpl < 0) ? -1 : 0;
+    if (r == 0 && h->level > 0 && d0 * d1 * d2 > 0) {
+        hsize_t c[3] = {1, d1, d2}; /* one [d1, d2] slice per chunk */
+        r = (H5Pset_chunk(dcpl, 3, c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+             H5Pset_deflate(dcpl, (unsigned)h->level) < 0) ? -1 : 0;
+    }
+    if (r == 0)
+        d = H5Dcreate2(h->file, path, H5T_STD_U32LE, sp, lcpl, dcpl, H5P_DEFAULT);
+    if (d < 0)
+        r = -1;
+    if (r == 0 && d0 * d1 * d2 > 0 &&
+        H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+        r = -1;
+    if (r < 0)
+        rc = fail(h, err, SNN_EIO, 1, "cannot write dataset %s", path);
+    if (d >= 0 && H5Dclose(d) < 0 && !rc)
+        rc = fail(h, err, SNN_EIO, 1, "cannot close dataset %s", path);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return rc;
+}
+
 int snn_h5_write_str(snn_h5 *h, const char *path, const char *val, snn_err *err)
 {
     int rc = check_usable(h, err);
@@ -532,6 +573,86 @@ static void drop_last(snn_h5 *h)
     close_stream(&h->st[--h->n_st]);
 }
 
+/*
+ * attach: in a resumed file, take up the existing stream at `path` (kind,
+ * and the names of its value datasets) where it stopped: its length is the
+ * extent of its times dataset.  Returns SNN_OK with *hd set.
+ */
+static int attach(snn_h5 *h, int kind, const char *path, const char *tname,
+                  const char *const *vals, size_t n_vals, int *hd, snn_err *err)
+{
+    int k = new_stream(h, kind, path);
+    stream *s = k < 0 ? NULL : &h->st[k];
+    if (s && n_vals && !(s->vals = calloc(n_vals, sizeof *s->vals))) {
+        drop_last(h);
+        s = NULL;
+    }
+    if (!s)
+        return fail(h, err, SNN_ENOMEM, 0, "out of memory opening %s", path);
+    for (size_t v = 0; v < n_vals; v++)
+        s->vals[v] = H5I_INVALID_HID;
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", path, tname);
+    s->t = H5Dopen2(h->file, p, H5P_DEFAULT);
+    herr_t r = s->t < 0 ? -1 : 0;
+    hsize_t dims[3] = {0, 0, 0};
+    if (r == 0) {
+        hid_t sp = H5Dget_space(s->t);
+        r = (sp < 0 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) ? -1 : 0;
+        if (sp >= 0)
+            H5Sclose(sp);
+        s->len = dims[0];
+    }
+    if (r == 0 && kind == ST_SPIKES) {
+        snprintf(p, sizeof p, "%s/node_ids", path);
+        s->ids = H5Dopen2(h->file, p, H5P_DEFAULT);
+        r = s->ids < 0 ? -1 : 0;
+        s->last_t = -INFINITY;
+        if (r == 0 && s->len > 0) {
+            hid_t fs = H5Dget_space(s->t);
+            hsize_t one = 1, at = s->len - 1;
+            hid_t ms = H5Screate_simple(1, &one, NULL);
+            r = (fs < 0 || ms < 0 ||
+                 H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &one, NULL) < 0 ||
+                 H5Dread(s->t, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, &s->last_t) < 0) ? -1 : 0;
+            if (fs >= 0)
+                H5Sclose(fs);
+            if (ms >= 0)
+                H5Sclose(ms);
+        }
+    }
+    for (size_t v = 0; v < n_vals && r == 0; v++) {
+        snprintf(p, sizeof p, "%s/%s", path, vals[v]);
+        s->vals[v] = H5Dopen2(h->file, p, H5P_DEFAULT);
+        s->n_vals = v + 1;
+        hid_t sp = s->vals[v] < 0 ? H5I_INVALID_HID : H5Dget_space(s->vals[v]);
+        int rank = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+        r = (rank < 2 || rank > 3 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 ||
+             dims[0] != s->len) ? -1 : 0;
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (r == 0) {
+            s->rank = rank;
+            s->inner[0] = dims[1];
+            s->inner[1] = rank == 3 ? dims[2] : 0;
+            s->width = rank == 3 ? dims[1] * dims[2] : dims[1];
+        }
+    }
+    if (r < 0) {
+        int rc = fail(h, err, SNN_EIO, 1, "cannot resume %s in the restored output", path);
+        drop_last(h);
+        return rc;
+    }
+    *hd = k;
+    return SNN_OK;
+}
+
+/* Whether a resumed file already has `path`. */
+static int resumed_has(snn_h5 *h, const char *path)
+{
+    return h->resumed && path_exists(h->file, path) > 0;
+}
+
 int snn_h5_spikes_open(snn_h5 *h, const char *pop, int *hd, snn_err *err)
 {
     int rc = check_usable(h, err);
@@ -543,6 +664,8 @@ int snn_h5_spikes_open(snn_h5 *h, const char *pop, int *hd, snn_err *err)
     *hd = -1;
     char path[512];
     snprintf(path, sizeof path, "/spikes/%s", pop);
+    if (resumed_has(h, path))
+        return attach(h, ST_SPIKES, path, "timestamps", NULL, 0, hd, err);
     hid_t sg = open_or_create(h->file, "/spikes");
     static const uint32_t version[2] = {0, 1};
     const uint32_t magic = SONATA_MAGIC;
@@ -632,6 +755,8 @@ int snn_h5_state_open(snn_h5 *h, const char *pop, const uint64_t *node_ids, size
     *hd = -1;
     char path[512];
     snprintf(path, sizeof path, "/state/%s", pop);
+    if (resumed_has(h, path))
+        return attach(h, ST_STATE, path, "times", vars, n_vars, hd, err);
     int k = new_stream(h, ST_STATE, path);
     stream *s = k < 0 ? NULL : &h->st[k];
     if (s && n_vars && !(s->vals = malloc(n_vars * sizeof *s->vals))) {
@@ -740,6 +865,10 @@ int snn_h5_weights_open(snn_h5 *h, const char *proj, size_t n_pre, size_t n_post
     *hd = -1;
     char path[512];
     snprintf(path, sizeof path, "/weights/%s", proj);
+    if (resumed_has(h, path)) {
+        static const char *const values[] = {"values"};
+        return attach(h, ST_WEIGHTS, path, "times", values, 1, hd, err);
+    }
     int k = new_stream(h, ST_WEIGHTS, path);
     stream *s = k < 0 ? NULL : &h->st[k];
     if (s && !(s->vals = malloc(sizeof *s->vals))) {
@@ -916,6 +1045,89 @@ int snn_h5_create(snn_h5 **out, const char *path, int compression, snn_err *err)
         free(h);
         return SNN_EIO;
     }
+    *out = h;
+    return SNN_OK;
+}
+
+/* ---- checkpoints: the file so far, and taking it up again ---------------- */
+
+int snn_h5_image(snn_h5 *h, unsigned char **buf, size_t *len, snn_err *err)
+{
+    *buf = NULL;
+    *len = 0;
+    int rc = check_usable(h, err);
+    if (rc)
+        return rc;
+    if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
+        return fail(h, err, SNN_EIO, 1, "flush of %s failed", h->tmp);
+    FILE *f = fopen(h->tmp, "rb");
+    if (!f)
+        return fail(h, err, SNN_EIO, 0, "cannot read back %s: %s", h->tmp, strerror(errno));
+    unsigned char *b = NULL;
+    size_t n = 0;
+    long sz = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)sz + 1)))
+        n = fread(b, 1, (size_t)sz, f);
+    fclose(f);
+    if (sz < 0 || !b || n != (size_t)sz) {
+        free(b);
+        return fail(h, err, SNN_EIO, 0, "cannot read back %s", h->tmp);
+    }
+    *buf = b;
+    *len = n;
+    return SNN_OK;
+}
+
+int snn_h5_resume(snn_h5 **out, const char *path, int compression, const unsigned char *buf,
+                  size_t len, snn_err *err)
+{
+    *out = NULL;
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 5);
+    if (!tmp)
+        SNN_FAIL(err, SNN_ENOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp", 5);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(buf, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        SNN_FAIL(err, SNN_EIO, "%s.tmp: cannot restore the output of the checkpoint: %s", path,
+                 strerror(e));
+    }
+    free(tmp);
+    /* Create the handle as usual, then swap its fresh file for the restored one. */
+    snn_h5 *h = calloc(1, sizeof *h);
+    if (!h || !(h->path = strdup(path)) || !(h->tmp = malloc(n + 5))) {
+        if (h)
+            free(h->path);
+        free(h);
+        SNN_FAIL(err, SNN_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(h->tmp, path, n);
+    memcpy(h->tmp + n, ".tmp", 5);
+    h->level = compression;
+    quiet();
+    hid_t fapl = make_fapl();
+    h->file = fapl < 0 ? fapl : H5Fopen(h->tmp, H5F_ACC_RDWR, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (h->file < 0) {
+        char why[256];
+        h5_why(why);
+        unlink(h->tmp);
+        snn_err_set(err, SNN_EIO, "%s: the checkpoint's copy of the output cannot be opened: %s",
+                    h->tmp, why);
+        free(h->tmp);
+        free(h->path);
+        free(h);
+        return SNN_EIO;
+    }
+    h->resumed = 1;
     *out = h;
     return SNN_OK;
 }

@@ -68,6 +68,10 @@ int snn_h5_write_u32_2d(snn_h5 *h, const char *path, const uint32_t *v, size_t r
                         size_t cols, snn_err *err);
 int snn_h5_write_f64_2d(snn_h5 *h, const char *path, const double *v, size_t rows, size_t cols,
                         const char *units, snn_err *err);
+/* Write a whole 3-D uint32 dataset [d0, d1, d2] (row-major v), one chunk
+   per [d1, d2] slice when compressed. */
+int snn_h5_write_u32_3d(snn_h5 *h, const char *path, const uint32_t *v, size_t d0, size_t d1,
+                        size_t d2, snn_err *err);
 
 /* Streams: each open returns a handle >= 0 in *hd. */
 
@@ -91,6 +95,17 @@ int snn_h5_weights_open(snn_h5 *h, const char *proj, size_t n_pre, size_t n_post
                         const char *units, int *hd, snn_err *err);
 /* Append one snapshot at time t_ms: w has n_pre*n_post (dense) or nnz values. */
 int snn_h5_weights_append(snn_h5 *h, int hd, double t_ms, const double *w, snn_err *err);
+
+/*
+ * Checkpoints.  snn_h5_image: flush and read back the whole temporary file
+ * as it stands (*buf malloc'd, taken by the caller).  snn_h5_resume: write
+ * such an image to "<path>.tmp" and open it for writing again; the stream
+ * opens (spikes, state, weights) then attach to the datasets that exist and
+ * append after their last row, and everything else is written as usual.
+ */
+int snn_h5_image(snn_h5 *h, unsigned char **buf, size_t *len, snn_err *err);
+int snn_h5_resume(snn_h5 **out, const char *path, int compression, const unsigned char *buf,
+                  size_t len, snn_err *err);
 
 /*
  * snn_h5_info: print a human summary of a result file to `out`: populations,

@@ -1000,6 +1000,109 @@ static void test_info_known(void **state)
     free(out);
 }
 
+/* A file imaged mid-run and resumed elsewhere continues its streams where
+   they stopped: the result equals one uninterrupted writer's. */
+static void open_streams(snn_h5 *h, int hd[3], snn_err *err)
+{
+    static const char *const vars[] = {"V_m"};
+    static const char *const units[] = {"mV"};
+    const uint64_t nodes[2] = {0, 3};
+    const uint64_t pre[3] = {0, 0, 1}, post[3] = {0, 1, 1};
+    assert_int_equal(snn_h5_spikes_open(h, "exc", &hd[0], err), SNN_OK);
+    assert_int_equal(snn_h5_state_open(h, "exc", nodes, 2, vars, units, 1, &hd[1], err), SNN_OK);
+    assert_int_equal(snn_h5_weights_open(h, "w", 2, 2, pre, post, 3, "nS", &hd[2], err), SNN_OK);
+}
+
+static void write_part(snn_h5 *h, const int hd[3], int part, snn_err *err)
+{
+    for (int k = 0; k < 3; k++) {
+        double t = 10.0 * part + k;
+        uint64_t id = (uint64_t)(part * 3 + k);
+        assert_int_equal(snn_h5_spikes_append(h, hd[0], &t, &id, 1, err), SNN_OK);
+        double v0[2] = {t, -t};
+        const double *vals[1] = {v0};
+        assert_int_equal(snn_h5_state_append(h, hd[1], &t, 1, vals, err), SNN_OK);
+        double w[3] = {t, t + 0.5, t + 0.25};
+        assert_int_equal(snn_h5_weights_append(h, hd[2], t, w, err), SNN_OK);
+    }
+}
+
+static void test_resume(void **state)
+{
+    (void)state;
+    snn_err err;
+    snn_h5 *a = NULL, *b = NULL;
+    /* uninterrupted */
+    int hd[3];
+    assert_int_equal(snn_h5_create(&a, "resume_ref.h5", 4, &err), SNN_OK);
+    open_streams(a, hd, &err);
+    write_part(a, hd, 0, &err);
+    write_part(a, hd, 1, &err);
+    assert_int_equal(snn_h5_close(a, 1, &err), SNN_OK);
+    /* interrupted after part 0, imaged, abandoned, resumed under another name */
+    assert_int_equal(snn_h5_create(&a, "resume_a.h5", 4, &err), SNN_OK);
+    open_streams(a, hd, &err);
+    write_part(a, hd, 0, &err);
+    unsigned char *img = NULL;
+    size_t len = 0;
+    assert_int_equal(snn_h5_image(a, &img, &len, &err), SNN_OK);
+    assert_true(len > 0);
+    assert_int_equal(snn_h5_close(a, 0, &err), SNN_OK);
+    assert_int_equal(access("resume_a.h5", F_OK), -1);
+    assert_int_equal(snn_h5_resume(&b, "resume_b.h5", 4, img, len, &err), SNN_OK);
+    /* time order is still enforced across the resume */
+    open_streams(b, hd, &err);
+    double early = 1.5;
+    uint64_t id = 0;
+    assert_int_equal(snn_h5_spikes_append(b, hd[0], &early, &id, 1, &err), SNN_EINTERNAL);
+    assert_int_equal(snn_h5_close(b, 0, &err), SNN_OK);
+    assert_int_equal(access("resume_b.h5", F_OK), -1);
+    /* once more from the same image, cleanly */
+    assert_int_equal(snn_h5_resume(&b, "resume_b.h5", 4, img, len, &err), SNN_OK);
+    free(img);
+    open_streams(b, hd, &err);
+    write_part(b, hd, 1, &err);
+    assert_int_equal(snn_h5_close(b, 1, &err), SNN_OK);
+    const char *dsets[] = {"/spikes/exc/timestamps", "/state/exc/times", "/weights/w/times"};
+    for (size_t i = 0; i < 3; i++) {
+        double *x = NULL, *y = NULL;
+        size_t nx = 0, ny = 0;
+        assert_int_equal(snn_h5_read_f64("resume_ref.h5", dsets[i], &x, &nx, &err), SNN_OK);
+        assert_int_equal(snn_h5_read_f64("resume_b.h5", dsets[i], &y, &ny, &err), SNN_OK);
+        assert_int_equal(nx, 6);
+        assert_int_equal(ny, nx);
+        assert_memory_equal(x, y, nx * sizeof *x);
+        free(x);
+        free(y);
+    }
+    /* the values of the 2-D streams and the node ids too */
+    hid_t fa = H5Fopen("resume_ref.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fb = H5Fopen("resume_b.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
+    const char *vals[] = {"/state/exc/V_m", "/weights/w/values"};
+    const size_t nv[] = {12, 18};
+    for (size_t i = 0; i < 2; i++) {
+        double x[18], y[18];
+        hid_t da = H5Dopen2(fa, vals[i], H5P_DEFAULT), db = H5Dopen2(fb, vals[i], H5P_DEFAULT);
+        assert_true(H5Dread(da, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+        assert_true(H5Dread(db, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0);
+        assert_memory_equal(x, y, nv[i] * sizeof *x);
+        H5Dclose(da);
+        H5Dclose(db);
+    }
+    uint64_t ia[6], ib[6];
+    hid_t da = H5Dopen2(fa, "/spikes/exc/node_ids", H5P_DEFAULT);
+    hid_t db = H5Dopen2(fb, "/spikes/exc/node_ids", H5P_DEFAULT);
+    assert_true(H5Dread(da, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ia) >= 0);
+    assert_true(H5Dread(db, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ib) >= 0);
+    assert_memory_equal(ia, ib, sizeof ia);
+    H5Dclose(da);
+    H5Dclose(db);
+    H5Fclose(fa);
+    H5Fclose(fb);
+    unlink("resume_ref.h5");
+    unlink("resume_b.h5");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write") == 0) {
@@ -1027,6 +1130,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_info_foreign),
         cmocka_unit_test(test_info_errors),
         cmocka_unit_test(test_info_known),
+        cmocka_unit_test(test_resume),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
