@@ -86,7 +86,7 @@ typedef struct key_desc {
 } key_desc;
 
 enum { TOP_SIM, TOP_POPS, TOP_INPUTS, TOP_PROJS, TOP_DATA, TOP_STIM, TOP_PHASES, TOP_EVAL,
-       TOP_RECORD, TOP_OUTPUT, TOP_N };
+       TOP_READOUT, TOP_ROBUST, TOP_RECORD, TOP_OUTPUT, TOP_N };
 static const key_desc top_keys[TOP_N] = {
     [TOP_SIM] = {"simulation", V_GROUP, NULL, 0, 0, 0, K_REQ, NULL,
                  "time step, duration, seed and threads"},
@@ -105,11 +105,16 @@ static const key_desc top_keys[TOP_N] = {
                     "instead of simulation.duration_ms"},
     [TOP_EVAL] = {"evaluate", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
                   "classification by voting after the phases"},
+    [TOP_READOUT] = {"readout", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
+                     "a spiking readout trained by surrogate gradients, on the features of "
+                     "phases (hybrid) or on the pixels (pure backprop)"},
+    [TOP_ROBUST] = {"robustness", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
+                    "test accuracy again under seeded image perturbations"},
     [TOP_RECORD] = {"record", V_GROUP, NULL, 0, 0, 0, 0, NULL, "what is recorded"},
     [TOP_OUTPUT] = {"output", V_GROUP, NULL, 0, 0, 0, 0, NULL, "the HDF5 result file"},
 };
 
-enum { SIM_DT, SIM_DURATION, SIM_SEED, SIM_THREADS, SIM_N };
+enum { SIM_DT, SIM_DURATION, SIM_SEED, SIM_THREADS, SIM_INTEGRATOR, SIM_N };
 static const key_desc sim_keys[SIM_N] = {
     [SIM_DT] = {"dt_ms", V_NUM, "ms", 0.1, 0.0, 10.0, K_LO_OPEN, NULL, "integration time step"},
     [SIM_DURATION] = {"duration_ms", V_NUM, "ms", 0.0, 0.0, INFINITY, K_NODEF | K_LO_OPEN,
@@ -120,6 +125,9 @@ static const key_desc sim_keys[SIM_N] = {
                   "above 2147483647 add the suffix L, e.g. 5000000000L"},
     [SIM_THREADS] = {"threads", V_INT, NULL, 0.0, 0.0, 1024.0, 0, NULL,
                      "OpenMP threads; 0 = the OpenMP default, OMP_NUM_THREADS"},
+    [SIM_INTEGRATOR] = {"integrator", V_STR, NULL, 0, 0, 0, 0, "\"clock\"",
+                        "\"clock\": clock-driven steps of dt_ms (OpenMP); \"event\": exact "
+                        "continuous spike times, single-threaded (lif, poisson, spike_times)"},
 };
 
 enum { POP_MODEL, POP_SIZE, POP_INIT, POP_N };
@@ -195,10 +203,14 @@ static const key_desc proj_keys[PJ_N] = {
 };
 
 /* Keys of a projection's plasticity group besides the rule's parameters. */
-enum { PL_RULE, PL_N };
+enum { PL_RULE, PL_TOP_K, PL_N };
 static const key_desc plast_keys[PL_N] = {
     [PL_RULE] = {"rule", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
                  "name of the plasticity rule; `snn help rules` lists them"},
+    [PL_TOP_K] = {"top_k", V_INT, "neurons", 0.0, 0.0, 4294967295.0, 0, "0 (off)",
+                  "sparse plasticity: only the top_k post neurons with the most spikes in a "
+                  "sample learn from it; per-spike rules' changes to the others are "
+                  "undone at the sample's end"},
 };
 
 /* Unit string of rule parameters in the projection's weight unit. */
@@ -233,12 +245,23 @@ static const key_desc rec_w_keys[RW_N] = {
                      "sampling interval, a multiple of dt_ms"},
 };
 
-enum { OUT_PATH, OUT_COMPRESSION, OUT_N };
+enum { OUT_PATH, OUT_COMPRESSION, OUT_CKPT, OUT_CK_MS, OUT_CK_SAMPLES, OUT_CK_EPOCHS, OUT_N };
 static const key_desc out_keys[OUT_N] = {
     [OUT_PATH] = {"path", V_STR, NULL, 0, 0, 0, 0, "<file name>.h5",
                   "HDF5 result file (default in the current directory)"},
     [OUT_COMPRESSION] = {"compression", V_INT, NULL, 4.0, 0.0, 9.0, 0, NULL,
                          "deflate level, 0 = none"},
+    [OUT_CKPT] = {"checkpoint", V_STR, NULL, 0, 0, 0, 0, "<path>.ckpt",
+                  "checkpoint file, written as the run goes (see below) and on SIGINT/SIGTERM; "
+                  "`snn run --resume FILE` finishes the run"},
+    [OUT_CK_MS] = {"checkpoint_every_ms", V_NUM, "ms", 0.0, 0.0, INFINITY, 0, NULL,
+                   "runs without phases: a checkpoint every this much simulated time; 0 = "
+                   "only on a signal"},
+    [OUT_CK_SAMPLES] = {"checkpoint_every_samples", V_INT, NULL, 0.0, 0.0, 4294967295.0, 0,
+                        NULL, "phases: a checkpoint every this many samples; 0 = only on a "
+                        "signal"},
+    [OUT_CK_EPOCHS] = {"checkpoint_every_epochs", V_INT, NULL, 0.0, 0.0, 1e6, 0, NULL,
+                       "readout: a checkpoint every this many epochs; 0 = only on a signal"},
 };
 
 /* ---- the experiment protocol: data, stimulus, phases, evaluate ---- */
@@ -265,7 +288,7 @@ static const key_desc data_keys[DATA_N] = {
                   "current directory); the resolved text holds the absolute path"},
 };
 
-enum { ST_INPUT, ST_RATE, ST_INTENSITY, ST_PRESENT, ST_REST, ST_BOOST, ST_N };
+enum { ST_INPUT, ST_RATE, ST_INTENSITY, ST_PRESENT, ST_REST, ST_BOOST, ST_WTA, ST_N };
 static const key_desc stim_keys[ST_N] = {
     [ST_INPUT] = {"input", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
                   "spike input of model \"poisson\" with one neuron per pixel (size 784)"},
@@ -279,6 +302,9 @@ static const key_desc stim_keys[ST_N] = {
                  "silence after each presentation"},
     [ST_BOOST] = {"boost", V_GROUP, NULL, 0, 0, 0, K_NODEF, "none",
                   "show an image again, brighter, while a population fires too little"},
+    [ST_WTA] = {"wta", V_STR, NULL, 0, 0, 0, K_NODEF, "none",
+                "direct winner-take-all: a population (with V_m and V_reset) whose spikes in "
+                "a step reset the membrane of all its other neurons to V_reset"},
 };
 
 enum { BO_POP, BO_MIN, BO_STEP, BO_MAX, BO_N };
@@ -293,7 +319,8 @@ static const key_desc boost_keys[BO_N] = {
                 "at most this many boosts per image"},
 };
 
-enum { PH_NAME, PH_SPLIT, PH_SAMPLES, PH_SEED, PH_PLASTIC, PH_FEATURES, PH_N };
+enum { PH_NAME, PH_SPLIT, PH_SAMPLES, PH_SEED, PH_PLASTIC, PH_FEATURES, PH_SNAP, PH_PROBE,
+       PH_PROBE_SPLIT, PH_N };
 static const key_desc phase_keys[PH_N] = {
     [PH_NAME] = {"name", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
                  "unique name (letters, digits, _), used by evaluate"},
@@ -307,6 +334,16 @@ static const key_desc phase_keys[PH_N] = {
                     "plasticity rules learn (and normalize applies) during this phase"},
     [PH_FEATURES] = {"features", V_STRS, NULL, 0, 0, 0, 0, "[]",
                      "populations whose per-image spike counts are stored"},
+    [PH_SNAP] = {"snapshot_every", V_INT, "samples", 0.0, 0.0, 4294967295.0, 0, "0 (off)",
+                 "plastic phases: every K samples (and before the first) append the plastic "
+                 "weights to /weights/<proj> with /weights/<proj>/samples (training samples "
+                 "seen)"},
+    [PH_PROBE] = {"probe", V_INT, "images", 0.0, 0.0, 4294967295.0, 0, "0 (none)",
+                  "with snapshot_every: at each snapshot present the first N images of "
+                  "probe_split, plasticity off, on copies of the network; /probe/<pop>/counts "
+                  "[S, N, neurons] for the feature populations"},
+    [PH_PROBE_SPLIT] = {"probe_split", V_STR, NULL, 0, 0, 0, 0, "\"test\"",
+                        "\"train\" | \"test\": the split the probe images come from"},
 };
 
 enum { EV_METHOD, EV_POP, EV_ASSIGN, EV_TEST, EV_N };
@@ -318,6 +355,113 @@ static const key_desc eval_keys[EV_N] = {
     [EV_ASSIGN] = {"assign", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
                    "phase whose spike counts assign the labels"},
     [EV_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "phase that is classified"},
+};
+
+static const char *const ro_inputs[] = {"features", "pixels"};
+/* In the order of rules/readout.h's enums. */
+static const char *const ro_norms[] = {"none", "max", "zscore"};
+static const char *const ro_encodings[] = {"current", "poisson"};
+static const char *const ro_decodes[] = {"count", "max_mem"};
+static const char *const ro_surrogates[] = {"fast_sigmoid", "arctan", "sigmoid"};
+static const char *const ro_resets[] = {"subtract", "zero"};
+static const char *const ro_schedules[] = {"constant", "step", "cosine"};
+static const char *const ro_rules[] = {"backprop", "random"};
+
+enum { RO_INPUT, RO_TRAIN, RO_TEST, RO_TRAIN_N, RO_TEST_N, RO_NORM, RO_ENC, RO_STEPS, RO_DT,
+       RO_GAIN, RO_RATE, RO_HIDDEN, RO_TAU_MEM, RO_TAU_SYN, RO_THETA, RO_RESET, RO_DETACH,
+       RO_DECODE, RO_BIAS, RO_SG, RO_SLOPE, RO_INIT, RO_LR, RO_B1, RO_B2, RO_EPS, RO_WD,
+       RO_BATCH, RO_EPOCHS, RO_SHUFFLE, RO_SCHED, RO_STEP_EP, RO_GAMMA, RO_LR_MIN, RO_NOISE,
+       RO_RULE, RO_ALIGN, RO_WEIGHTS, RO_CHUNK, RO_SEED, RO_N };
+static const key_desc ro_keys[RO_N] = {
+    [RO_INPUT] = {"input", V_STR, NULL, 0, 0, 0, 0, "\"features\"",
+                  "\"features\": spike counts of phases (hybrid); \"pixels\": the images, "
+                  "pixel / 255 (pure backprop; needs data, no phases)"},
+    [RO_TRAIN] = {"train", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features",
+                  "phase whose features (all its feature populations) train the readout"},
+    [RO_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features",
+                 "phase whose features test it"},
+    [RO_TRAIN_N] = {"train_samples", V_INT, NULL, 0.0, 0.0, 4294967295.0, 0, NULL,
+                    "input pixels: the first N training images; 0 = all"},
+    [RO_TEST_N] = {"test_samples", V_INT, NULL, 0.0, 0.0, 4294967295.0, 0, NULL,
+                   "input pixels: the first N test images; 0 = all"},
+    [RO_NORM] = {"normalize", V_STR, NULL, 0, 0, 0, 0, "\"max\"",
+                 "\"none\" | \"max\" (divide by the training set's largest value) | "
+                 "\"zscore\" (per feature, training-set statistics)"},
+    [RO_ENC] = {"encoding", V_STR, NULL, 0, 0, 0, 0, "\"current\"",
+                "\"current\": constant current x * input_gain; \"poisson\": spikes at "
+                "x * max_rate_hz"},
+    [RO_STEPS] = {"steps", V_INT, NULL, 25.0, 1.0, 100000.0, 0, NULL,
+                  "time steps per sample (T)"},
+    [RO_DT] = {"dt_ms", V_NUM, "ms", 1.0, 0.0, 1000.0, K_LO_OPEN, NULL, "readout time step"},
+    [RO_GAIN] = {"input_gain", V_NUM, NULL, 1.0, 0.0, 1e9, 0, NULL,
+                 "current encoding: input current per unit feature (membrane units per step)"},
+    [RO_RATE] = {"max_rate_hz", V_NUM, "Hz", 100.0, 0.0, 1e6, 0, NULL,
+                 "poisson encoding: rate of a unit feature"},
+    [RO_HIDDEN] = {"hidden", V_INTS, NULL, 0, 0, 0, 0, "[]",
+                   "sizes of hidden LIF layers before the output layer (at most 4)"},
+    [RO_TAU_MEM] = {"tau_mem_ms", V_NUM, "ms", 10.0, 0.0, 1e6, K_LO_OPEN, NULL,
+                    "membrane time constant of the readout neurons"},
+    [RO_TAU_SYN] = {"tau_syn_ms", V_NUM, "ms", 0.0, 0.0, 1e6, 0, NULL,
+                    "synaptic current time constant; 0 = input goes straight to the membrane"},
+    [RO_THETA] = {"threshold", V_NUM, NULL, 1.0, 0.0, 1e6, K_LO_OPEN, NULL,
+                  "firing threshold (membrane units)"},
+    [RO_RESET] = {"reset", V_STR, NULL, 0, 0, 0, 0, "\"subtract\"",
+                  "\"subtract\" the threshold or reset to \"zero\" after a spike"},
+    [RO_DETACH] = {"detach_reset", V_BOOL, NULL, 1.0, 0, 1, 0, "true",
+                   "the reset is not differentiated through"},
+    [RO_DECODE] = {"decode", V_STR, NULL, 0, 0, 0, 0, "\"count\"",
+                   "\"count\": output spike counts are the logits; \"max_mem\": maximum "
+                   "membrane potential of non-spiking output neurons"},
+    [RO_BIAS] = {"bias", V_BOOL, NULL, 1.0, 0, 1, 0, "true", "a trained bias per neuron"},
+    [RO_SG] = {"surrogate", V_STR, NULL, 0, 0, 0, 0, "\"fast_sigmoid\"",
+               "surrogate spike derivative: \"fast_sigmoid\" (SuperSpike) | \"arctan\" | "
+               "\"sigmoid\""},
+    [RO_SLOPE] = {"slope", V_NUM, NULL, 10.0, 0.0, 1e6, K_LO_OPEN, NULL,
+                  "surrogate slope beta (per membrane unit)"},
+    [RO_INIT] = {"init_gain", V_NUM, NULL, 1.0, 0.0, 1e6, K_LO_OPEN, NULL,
+                 "initial weights ~ N(0, init_gain^2 / fan-in)"},
+    [RO_LR] = {"lr", V_NUM, NULL, 1e-3, 0.0, 10.0, K_LO_OPEN, NULL, "Adam learning rate"},
+    [RO_B1] = {"beta1", V_NUM, NULL, 0.9, 0.0, 1.0, 0, NULL, "Adam first-moment decay, < 1"},
+    [RO_B2] = {"beta2", V_NUM, NULL, 0.999, 0.0, 1.0, 0, NULL, "Adam second-moment decay, < 1"},
+    [RO_EPS] = {"eps", V_NUM, NULL, 1e-8, 0.0, 1.0, K_LO_OPEN, NULL, "Adam epsilon"},
+    [RO_WD] = {"weight_decay", V_NUM, NULL, 0.0, 0.0, 10.0, 0, NULL,
+               "decoupled (AdamW) weight decay per step, weights only"},
+    [RO_BATCH] = {"batch", V_INT, NULL, 128.0, 1.0, 1e6, 0, NULL, "mini-batch size (samples)"},
+    [RO_EPOCHS] = {"epochs", V_INT, NULL, 10.0, 1.0, 1e6, 0, NULL, "passes over the training set"},
+    [RO_SHUFFLE] = {"shuffle", V_BOOL, NULL, 1.0, 0, 1, 0, "true",
+                    "seeded reshuffle of the training set every epoch"},
+    [RO_SCHED] = {"lr_schedule", V_STR, NULL, 0, 0, 0, 0, "\"constant\"",
+                  "\"constant\" | \"step\" (lr * lr_gamma every lr_step_epochs) | \"cosine\" "
+                  "(to lr_min)"},
+    [RO_STEP_EP] = {"lr_step_epochs", V_INT, NULL, 10.0, 1.0, 1e6, 0, NULL,
+                    "step schedule: epochs per decay"},
+    [RO_GAMMA] = {"lr_gamma", V_NUM, NULL, 0.1, 0.0, 1.0, K_LO_OPEN, NULL,
+                  "step schedule: decay factor"},
+    [RO_LR_MIN] = {"lr_min", V_NUM, NULL, 0.0, 0.0, 10.0, 0, NULL, "cosine schedule: final lr"},
+    [RO_NOISE] = {"update_noise", V_NUM, NULL, 0.0, 0.0, 1e3, 0, NULL,
+                  "standard deviation of Gaussian noise added to every weight update"},
+    [RO_RULE] = {"rule", V_STR, NULL, 0, 0, 0, 0, "\"backprop\"",
+                 "\"backprop\" | \"random\" (fixed random feedback of the output error to "
+                 "the hidden layers)"},
+    [RO_ALIGN] = {"record_alignment", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
+                  "record cos(weight update, Hebbian term) per update"},
+    [RO_WEIGHTS] = {"record_weights", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
+                    "record the weights after every epoch"},
+    [RO_CHUNK] = {"chunk", V_INT, NULL, 16.0, 1.0, 4096.0, 0, NULL,
+                  "samples per parallel work item (results do not depend on the thread count "
+                  "for a given chunk)"},
+    [RO_SEED] = {"seed", V_INT, NULL, 0.0, 0.0, 9223372036854775807.0, 0, "simulation.seed",
+                 "seed of initial weights, batch order, Poisson input and noise"},
+};
+
+enum { RB_PERTURB, RB_SEED, RB_N };
+static const key_desc rb_keys[RB_N] = {
+    [RB_PERTURB] = {"perturbations", V_STRS, NULL, 0, 0, 0, K_REQ, NULL,
+                    "[\"gauss:0.1\", \"occlude:0.25\", \"saltpepper:0.1\", ...]: Gaussian "
+                    "noise (sd, fraction of the pixel range), a black square (fraction of the "
+                    "area), salt and pepper (fraction of pixels)"},
+    [RB_SEED] = {"seed", V_INT, NULL, 1.0, 0.0, 9223372036854775807.0, 0, NULL,
+                 "seed of the perturbations: every paradigm sees the same perturbed images"},
 };
 
 /* Keys of a distribution group. */
@@ -344,6 +488,7 @@ typedef struct ctx {
     const char **cur_names;        /* current inputs */
     config_setting_t **cur_set;
     bool has_phases;               /* the file has a `phases` list */
+    bool pixels;                   /* readout.input = "pixels" (no simulation needed) */
     char pbuf[4][320];             /* ring of path buffers for messages */
     unsigned pi;
 } ctx;
@@ -1118,7 +1263,7 @@ static int collect(ctx *c, config_setting_t *pops, config_setting_t *inputs)
         return oom(c);
     sp->n_pops = n;
     sp->n_currents = c->n_cur;
-    if (n == 0)
+    if (n == 0 && !c->pixels)
         return fail(c, config_root_setting(&c->cfg), "nothing to simulate: the parameter file "
                     "defines no populations and no spike inputs");
     return SNN_OK;
@@ -1459,6 +1604,9 @@ static int parse_delay(ctx *c, config_setting_t *g, snn_proj_spec *pj)
  * parameters (rule->params), given in the projection's weight unit `wunit`
  * where the table says "w".  No group: static weights, pj->rule = NULL.
  */
+static int int_def(ctx *c, config_setting_t *g, const key_desc *k, long long *v,
+                   config_setting_t **at);
+
 static int parse_plasticity(ctx *c, config_setting_t *g, snn_proj_spec *pj, const char *wunit)
 {
     config_setting_t *pg = config_setting_get_member(g, proj_keys[PJ_PLASTICITY].key);
@@ -1510,6 +1658,11 @@ static int parse_plasticity(ctx *c, config_setting_t *g, snn_proj_spec *pj, cons
         if (!pj->rule_par)
             return oom(c);
     }
+    long long k;
+    config_setting_t *ks_at;
+    if ((rc = int_def(c, pg, &plast_keys[PL_TOP_K], &k, &ks_at)))
+        return rc;
+    pj->top_k = (uint32_t)k;
     return parse_params(c, pg, t->params, t->n_params, pj->rule_par, wunit);
 }
 
@@ -1884,6 +2037,11 @@ static void default_output(const char *name, char *buf, size_t n)
         snprintf(buf, n, "%.*s.h5", (int)(len < 900 ? len : 900), base);
 }
 
+static int num_def(ctx *c, config_setting_t *g, const key_desc *k, double *v,
+                   config_setting_t **at);
+static int int_def(ctx *c, config_setting_t *g, const key_desc *k, long long *v,
+                   config_setting_t **at);
+
 static int parse_output(ctx *c, config_setting_t *out)
 {
     snn_spec *sp = c->spec;
@@ -1912,6 +2070,30 @@ static int parse_output(ctx *c, config_setting_t *out)
         (!s && (rc = add_int(c, out, out_keys[OUT_COMPRESSION].key, z))))
         return rc;
     sp->compression = (int)z;
+    const char *ck;
+    if ((rc = get_str(c, out, &out_keys[OUT_CKPT], &ck, &s)))
+        return rc;
+    if (ck && !ck[0])
+        return fail(c, s, "%s is empty", pth(c, s));
+    if (snprintf(sp->checkpoint, sizeof sp->checkpoint, "%s%s", ck ? ck : sp->output,
+                 ck ? "" : ".ckpt") >= (int)sizeof sp->checkpoint)
+        return fail(c, s ? s : out, "the checkpoint path is too long");
+    if (!ck && (rc = add_str(c, out, out_keys[OUT_CKPT].key, sp->checkpoint)))
+        return rc;
+    double ms;
+    if ((rc = num_def(c, out, &out_keys[OUT_CK_MS], &ms, &s)) ||
+        (rc = int_def(c, out, &out_keys[OUT_CK_SAMPLES], &z, &s)))
+        return rc;
+    if (ms > 0 && sp->integrator == SNN_INTEGRATOR_EVENT)
+        return fail(c, s, "%s: the event integrator takes no checkpoints (its pending spikes "
+                    "are not saved); use integrator = \"clock\" or remove this key", pth(c, s));
+    sp->ckpt_every_steps = ms > 0 ? (size_t)llround(ms / sp->dt_ms) : 0;
+    if (ms > 0 && sp->ckpt_every_steps == 0)
+        sp->ckpt_every_steps = 1;
+    sp->ckpt_every_samples = (size_t)z;
+    if ((rc = int_def(c, out, &out_keys[OUT_CK_EPOCHS], &z, &s)))
+        return rc;
+    sp->ckpt_every_epochs = (unsigned)z;
     return SNN_OK;
 }
 
@@ -2147,6 +2329,19 @@ static int parse_stim(ctx *c, config_setting_t *g)
     if ((rc = num_def(c, g, &stim_keys[ST_REST], &st->rest_ms, &s)))
         return rc;
     st->watch = -1;
+    st->wta = false;
+    if (config_setting_get_member(g, stim_keys[ST_WTA].key)) {
+        uint32_t pop;
+        if ((rc = get_str(c, g, &stim_keys[ST_WTA], &name, &s)) ||
+            (rc = ref_neurons(c, s, name, &pop)))
+            return rc;
+        const snn_model_type *t = sp->pops[pop].type;
+        if (snn_model_state_index(t, "V_m") < 0 || snn_model_param_index(t, "V_reset") < 0)
+            return fail(c, s, "%s = \"%s\": model %s has no membrane V_m with a V_reset to "
+                        "reset it to", pth(c, s), name, t->name);
+        st->wta = true;
+        st->wta_pop = pop;
+    }
     config_setting_t *b = config_setting_get_member(g, stim_keys[ST_BOOST].key);
     return b ? parse_boost(c, b, st) : SNN_OK;
 }
@@ -2195,6 +2390,28 @@ static int parse_phase(ctx *c, config_setting_t *list, size_t i)
         (!s && (rc = add_bool(c, g, phase_keys[PH_PLASTIC].key, ph->plastic))))
         return rc;
 
+    if ((rc = int_def(c, g, &phase_keys[PH_SNAP], &v, &s)))
+        return rc;
+    ph->snapshot_every = (size_t)v;
+    if (v && !ph->plastic)
+        return fail(c, s, "%s = %lld: snapshots are taken in plastic phases only (set plastic "
+                    "= true or remove it)", pth(c, s), v);
+    if ((rc = int_def(c, g, &phase_keys[PH_PROBE], &v, &s)))
+        return rc;
+    ph->probe = (size_t)v;
+    if (v && !ph->snapshot_every)
+        return fail(c, s, "%s = %lld: the probe runs at snapshots; set snapshot_every too",
+                    pth(c, s), v);
+    ph->probe_split = 1;
+    if (config_setting_get_member(g, phase_keys[PH_PROBE_SPLIT].key)) {
+        size_t ps;
+        if ((rc = get_choice(c, g, &phase_keys[PH_PROBE_SPLIT], splits, N_OF(splits), "split",
+                             &ps, &s)))
+            return rc;
+        ph->probe_split = (int)ps;
+    } else if ((rc = add_str(c, g, phase_keys[PH_PROBE_SPLIT].key, "test"))) {
+        return rc;
+    }
     config_setting_t *fs = config_setting_get_member(g, phase_keys[PH_FEATURES].key);
     if (!fs)
         return config_setting_add(g, phase_keys[PH_FEATURES].key, CONFIG_TYPE_ARRAY)
@@ -2321,6 +2538,19 @@ static int parse_protocol(ctx *c, config_setting_t *data, config_setting_t *stim
                           config_setting_t *list, config_setting_t *eval)
 {
     c->spec->stim.watch = -1;
+    if (!list && c->pixels) {
+        if (!data)
+            return fail(c, config_lookup(&c->cfg, "readout"), "readout input \"pixels\" needs a "
+                        "`data` group: data = { dataset = \"mnist\" | \"fashion_mnist\"; }");
+        int rc = parse_data(c, data);
+        if (rc)
+            return rc;
+        config_setting_t *lone[] = {stim, eval};
+        for (size_t i = 0; i < N_OF(lone); i++)
+            if (lone[i])
+                return fail(c, lone[i], "%s is only used with phases", config_setting_name(lone[i]));
+        return SNN_OK;
+    }
     if (!list) {
         config_setting_t *lone[] = {data, stim, eval};
         for (size_t i = 0; i < N_OF(lone); i++)
@@ -2343,6 +2573,239 @@ static int parse_protocol(ctx *c, config_setting_t *data, config_setting_t *stim
     return eval ? parse_eval(c, eval, list) : SNN_OK;
 }
 
+/* ---- readout and robustness -------------------------------------------------- */
+
+/* Choice k of g (index into ch) with default index `def` written back. */
+static int choice_def(ctx *c, config_setting_t *g, const key_desc *k, const char *const *ch,
+                      size_t n, const char *what, size_t def, int *out)
+{
+    size_t i;
+    config_setting_t *s;
+    int rc = get_choice(c, g, k, ch, n, what, &i, &s);
+    if (rc)
+        return rc;
+    *out = (int)(s ? i : def);
+    return s ? SNN_OK : add_str(c, g, k->key, ch[def]);
+}
+
+static int bool_def(ctx *c, config_setting_t *g, const key_desc *k, int *out)
+{
+    bool v = false;
+    config_setting_t *s;
+    int rc = get_bool(c, g, k, &v, &s);
+    if (!rc && !s)
+        rc = add_bool(c, g, k->key, v);
+    *out = v;
+    return rc;
+}
+
+static int uint_def(ctx *c, config_setting_t *g, const key_desc *k, unsigned *out)
+{
+    long long v;
+    config_setting_t *s;
+    int rc = int_def(c, g, k, &v, &s);
+    *out = (unsigned)v;
+    return rc;
+}
+
+/* readout.input, looked at before the protocol (pixels need data, not phases). */
+static bool readout_pixels(const config_setting_t *g)
+{
+    const char *v = NULL;
+    return g && config_setting_lookup_string(g, ro_keys[RO_INPUT].key, &v) &&
+           strcmp(v, "pixels") == 0;
+}
+
+static int parse_hidden(ctx *c, config_setting_t *g, snn_readout_cfg *rc_)
+{
+    config_setting_t *s = config_setting_get_member(g, ro_keys[RO_HIDDEN].key);
+    rc_->n_hidden = 0;
+    if (!s) {
+        config_setting_t *a = config_setting_add(g, ro_keys[RO_HIDDEN].key, CONFIG_TYPE_ARRAY);
+        return a ? SNN_OK : oom(c);
+    }
+    if (!is_seq(s))
+        return fail_type(c, s, "an array of layer sizes [n1, n2, ...]");
+    int n = config_setting_length(s);
+    if (n > SNN_READOUT_MAX_HIDDEN)
+        return fail(c, s, "%s has %d layers; at most %d hidden layers", pth(c, s), n,
+                    SNN_READOUT_MAX_HIDDEN);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        long long v = 0;
+        int rc = int_of(c, e, &v);
+        if (rc)
+            return rc;
+        if (v < 1 || v > 1000000)
+            return fail(c, e, "%s = %lld: a layer size must be in [1, 1000000]", pth(c, e), v);
+        rc_->hidden[i] = (unsigned)v;
+    }
+    rc_->n_hidden = (unsigned)n;
+    return SNN_OK;
+}
+
+/* The phases of readout.train/test must store the same feature populations. */
+static int readout_phases(ctx *c, config_setting_t *g, snn_readout_spec *ro)
+{
+    config_setting_t *st, *se;
+    int rc;
+    if (!config_setting_get_member(g, ro_keys[RO_TRAIN].key) ||
+        !config_setting_get_member(g, ro_keys[RO_TEST].key))
+        return fail(c, g, "%s needs `train` and `test`: the phases whose features train and "
+                    "test the readout (or input = \"pixels\")", pth(c, g));
+    if ((rc = ref_phase(c, g, &ro_keys[RO_TRAIN], &ro->train_phase, &st)) ||
+        (rc = ref_phase(c, g, &ro_keys[RO_TEST], &ro->test_phase, &se)))
+        return rc;
+    const snn_phase_spec *a = &c->spec->phases[ro->train_phase];
+    const snn_phase_spec *b = &c->spec->phases[ro->test_phase];
+    if (a->n_features == 0)
+        return fail(c, st, "%s: phase '%s' stores no features; give it features = [\"...\"]",
+                    pth(c, st), a->name);
+    bool same = a->n_features == b->n_features;
+    for (size_t q = 0; same && q < a->n_features; q++)
+        same = a->features[q] == b->features[q];
+    if (!same)
+        return fail(c, se, "%s: phase '%s' must store the same features, in the same order, "
+                    "as phase '%s'", pth(c, se), b->name, a->name);
+    return SNN_OK;
+}
+
+static int parse_readout(ctx *c, config_setting_t *g)
+{
+    snn_readout_spec *ro = &c->spec->readout;
+    snn_readout_cfg *k = &ro->cfg;
+    const char *keys[RO_N];
+    for (size_t i = 0; i < RO_N; i++)
+        keys[i] = ro_keys[i].key;
+    int rc = check_keys(c, g, keys, RO_N), pixels = 0;
+    if (rc || (rc = choice_def(c, g, &ro_keys[RO_INPUT], ro_inputs, N_OF(ro_inputs),
+                               "readout input", 0, &pixels)))
+        return rc;
+    ro->pixels = pixels;
+    snn_readout_cfg_default(k);
+    if (pixels) {
+        long long v;
+        config_setting_t *s;
+        if (config_setting_get_member(g, ro_keys[RO_TRAIN].key) ||
+            config_setting_get_member(g, ro_keys[RO_TEST].key))
+            return fail(c, config_setting_get_member(g, ro_keys[RO_TRAIN].key)
+                               ? config_setting_get_member(g, ro_keys[RO_TRAIN].key)
+                               : config_setting_get_member(g, ro_keys[RO_TEST].key),
+                        "%s: train and test name phases, which input = \"pixels\" does not "
+                        "use; use train_samples and test_samples", pth(c, g));
+        if ((rc = int_def(c, g, &ro_keys[RO_TRAIN_N], &v, &s)))
+            return rc;
+        ro->train_samples = (size_t)v;
+        if ((rc = int_def(c, g, &ro_keys[RO_TEST_N], &v, &s)))
+            return rc;
+        ro->test_samples = (size_t)v;
+    } else {
+        const key_desc *only[] = {&ro_keys[RO_TRAIN_N], &ro_keys[RO_TEST_N]};
+        for (size_t i = 0; i < 2; i++) {
+            config_setting_t *s = config_setting_get_member(g, only[i]->key);
+            if (s)
+                return fail(c, s, "%s is only used with input = \"pixels\"; with features "
+                            "the phases decide the samples", pth(c, s));
+        }
+        if ((rc = readout_phases(c, g, ro)))
+            return rc;
+    }
+    config_setting_t *s;
+    long long v;
+    if ((rc = choice_def(c, g, &ro_keys[RO_NORM], ro_norms, N_OF(ro_norms), "normalisation", 1,
+                         &k->norm)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_ENC], ro_encodings, N_OF(ro_encodings), "encoding",
+                         0, &k->encode)) ||
+        (rc = uint_def(c, g, &ro_keys[RO_STEPS], &k->steps)) ||
+        (rc = num_def(c, g, &ro_keys[RO_DT], &k->dt_ms, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_GAIN], &k->input_gain, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_RATE], &k->max_rate_hz, &s)) ||
+        (rc = parse_hidden(c, g, k)) ||
+        (rc = num_def(c, g, &ro_keys[RO_TAU_MEM], &k->tau_mem_ms, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_TAU_SYN], &k->tau_syn_ms, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_THETA], &k->threshold, &s)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_RESET], ro_resets, N_OF(ro_resets), "reset", 0,
+                         &k->reset)) ||
+        (rc = bool_def(c, g, &ro_keys[RO_DETACH], &k->detach_reset)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_DECODE], ro_decodes, N_OF(ro_decodes), "decoding",
+                         0, &k->decode)) ||
+        (rc = bool_def(c, g, &ro_keys[RO_BIAS], &k->bias)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_SG], ro_surrogates, N_OF(ro_surrogates),
+                         "surrogate", 0, &k->surrogate)) ||
+        (rc = num_def(c, g, &ro_keys[RO_SLOPE], &k->sg_slope, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_INIT], &k->init_gain, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_LR], &k->lr, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_B1], &k->adam_beta1, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_B2], &k->adam_beta2, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_EPS], &k->adam_eps, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_WD], &k->weight_decay, &s)) ||
+        (rc = uint_def(c, g, &ro_keys[RO_BATCH], &k->batch)) ||
+        (rc = uint_def(c, g, &ro_keys[RO_EPOCHS], &k->epochs)) ||
+        (rc = bool_def(c, g, &ro_keys[RO_SHUFFLE], &k->shuffle)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_SCHED], ro_schedules, N_OF(ro_schedules),
+                         "learning-rate schedule", 0, &k->lr_schedule)) ||
+        (rc = uint_def(c, g, &ro_keys[RO_STEP_EP], &k->lr_step_epochs)) ||
+        (rc = num_def(c, g, &ro_keys[RO_GAMMA], &k->lr_gamma, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_LR_MIN], &k->lr_min, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_NOISE], &k->update_noise, &s)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_RULE], ro_rules, N_OF(ro_rules), "learning rule", 0,
+                         &k->rule)) ||
+        (rc = bool_def(c, g, &ro_keys[RO_ALIGN], &k->record_alignment)) ||
+        (rc = bool_def(c, g, &ro_keys[RO_WEIGHTS], &k->record_weights)) ||
+        (rc = uint_def(c, g, &ro_keys[RO_CHUNK], &k->chunk)))
+        return rc;
+    const char *beta[] = {ro_keys[RO_B1].key, ro_keys[RO_B2].key};
+    double bv[] = {k->adam_beta1, k->adam_beta2};
+    for (size_t i = 0; i < 2; i++)
+        if (bv[i] >= 1.0)
+            return fail(c, config_setting_get_member(g, beta[i]),
+                        "%s.%s = %g must be below 1", pth(c, g), beta[i], bv[i]);
+    if ((rc = get_int(c, g, &ro_keys[RO_SEED], &v, &s)))
+        return rc;
+    k->seed = s ? (uint64_t)v : c->spec->seed;
+    if (!s && (rc = add_int(c, g, ro_keys[RO_SEED].key, (long long)k->seed)))
+        return rc;
+    k->smooth = 0;
+    ro->on = true;
+    return SNN_OK;
+}
+
+static int parse_robust(ctx *c, config_setting_t *g)
+{
+    snn_robust_spec *rb = &c->spec->robust;
+    const char *keys[RB_N];
+    for (size_t i = 0; i < RB_N; i++)
+        keys[i] = rb_keys[i].key;
+    int rc = check_keys(c, g, keys, RB_N);
+    if (rc)
+        return rc;
+    if (!c->spec->eval.vote && !c->spec->readout.on)
+        return fail(c, g, "%s needs something to evaluate: an `evaluate` group (vote) or a "
+                    "`readout` group", pth(c, g));
+    config_setting_t *s = config_setting_get_member(g, rb_keys[RB_PERTURB].key);
+    if (!s)
+        return missing(c, g, rb_keys[RB_PERTURB].key, rb_keys[RB_PERTURB].doc);
+    if (!is_seq(s))
+        return fail_type(c, s, "an array of strings [\"gauss:0.1\", ...]");
+    int n = config_setting_length(s);
+    if (n < 1 || n > SNN_MAX_PERTURB)
+        return fail(c, s, "%s: give 1 to %d perturbations", pth(c, s), SNN_MAX_PERTURB);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail_type(c, e, "a string such as \"gauss:0.1\"");
+        snn_err pe;
+        if (snn_perturb_parse(config_setting_get_string(e), &rb->p[i], &pe))
+            return fail(c, e, "%s: %s", pth(c, e), pe.msg);
+    }
+    rb->n = (size_t)n;
+    long long v;
+    if ((rc = int_def(c, g, &rb_keys[RB_SEED], &v, &s)))
+        return rc;
+    rb->seed = (uint64_t)v;
+    return SNN_OK;
+}
+
 /* ---- simulation ------------------------------------------------------------ */
 
 static int parse_sim(ctx *c, config_setting_t *g)
@@ -2360,7 +2823,7 @@ static int parse_sim(ctx *c, config_setting_t *g)
     c->dt = sp->dt_ms;
     if ((rc = get_num(c, g, &sim_keys[SIM_DURATION], &sp->duration_ms, &s)))
         return rc;
-    if (!s && !c->has_phases)
+    if (!s && !c->has_phases && !c->pixels)
         return fail(c, g, "%s has no '%s' (simulated time in ms, required unless the file has "
                     "`phases`)", pth(c, g), sim_keys[SIM_DURATION].key);
     if (s && llround(sp->duration_ms / sp->dt_ms) < 1)
@@ -2374,6 +2837,15 @@ static int parse_sim(ctx *c, config_setting_t *g)
         (!s && (rc = add_int(c, g, sim_keys[SIM_THREADS].key, v))))
         return rc;
     sp->threads = (int)v;
+    const char *integ;
+    if ((rc = get_str(c, g, &sim_keys[SIM_INTEGRATOR], &integ, &s)))
+        return rc;
+    if (!integ)
+        return add_str(c, g, sim_keys[SIM_INTEGRATOR].key, "clock");
+    if (strcmp(integ, "clock") && strcmp(integ, "event"))
+        return fail(c, s, "%s = \"%s\" is not an integrator; use \"clock\" or \"event\"",
+                    pth(c, s), integ);
+    sp->integrator = strcmp(integ, "event") == 0 ? SNN_INTEGRATOR_EVENT : SNN_INTEGRATOR_CLOCK;
     return SNN_OK;
 }
 
@@ -2798,6 +3270,7 @@ static int validate(ctx *c)
             return fail_type(c, grp[i], "a group { ... }");
     }
     c->has_phases = grp[TOP_PHASES] != NULL;
+    c->pixels = readout_pixels(grp[TOP_READOUT]);
     if (!grp[TOP_SIM])
         return missing(c, root, top_keys[TOP_SIM].key, "a group with duration_ms");
     if ((rc = ensure_group(c, root, top_keys[TOP_RECORD].key, &grp[TOP_RECORD])) ||
@@ -2821,6 +3294,8 @@ static int validate(ctx *c)
         if ((rc = parse_proj(c, config_setting_get_elem(pj, (unsigned)j), &sp->projs[j])))
             return rc;
     if ((rc = parse_protocol(c, grp[TOP_DATA], grp[TOP_STIM], grp[TOP_PHASES], grp[TOP_EVAL])) ||
+        (grp[TOP_READOUT] && (rc = parse_readout(c, grp[TOP_READOUT]))) ||
+        (grp[TOP_ROBUST] && (rc = parse_robust(c, grp[TOP_ROBUST]))) ||
         (rc = parse_record(c, grp[TOP_RECORD])) || (rc = parse_output(c, grp[TOP_OUTPUT])))
         return rc;
     return write_resolved(c);
@@ -3139,6 +3614,10 @@ void snn_cfg_help(FILE *out)
     help_table(out, "evaluate = { ... }   optional", eval_keys, EV_N);
     fputs("  Overrides index lists with [N]: -s phases[0].samples=10 (also phases.[0].samples=10)"
           ",\n  -s 'phases[1].features=[\"exc\"]', -s stimulus.boost.max_boosts=5.\n", out);
+    help_table(out, "readout = { ... }   optional; trained after the phases on the features of "
+               "`train`, tested on `test` (rules/readout.h has the equations)", ro_keys, RO_N);
+    help_table(out, "robustness = { ... }   optional; the test phase (or test images) again "
+               "under each perturbation, for the vote and the readout", rb_keys, RB_N);
     help_table(out, "record = { ... }", rec_keys, REC_N);
     help_table(out, "record.state = ( { ... }, ... )", rec_state_keys, RS_N);
     help_table(out, "record.weights = ( { ... }, ... )", rec_w_keys, RW_N);

@@ -159,24 +159,38 @@ static void lif_cond_step(snn_pop *p, size_t blk, const snn_input *in, snn_spike
     double *restrict a_ex = in->arr[LC_EXC], *restrict a_in = in->arr[LC_INH];
     const double *i_ext = in->i_ext;
     size_t n = i1 - i0;
-
+    /* Three passes over the block (same arithmetic as one pass, so the same
+       bits): (1) conductances and the step's V_inf and exponent, branch-free
+       and vectorisable; (2) the exponentials of the neurons that integrate;
+       (3) V, refractoriness, threshold and spikes.  No allocation: the
+       scratch is SNN_BLOCK doubles twice on the stack. */
+    double v_inf[SNN_BLOCK], ex[SNN_BLOCK];
+    const double mean_ex = k->mean_ex, mean_in = k->mean_in, g_l = k->g_l;
+    const double g_l_e_l = k->g_l_e_l, e_ex = k->e_ex, e_in = k->e_in, i_e = k->i_e;
+    const double h_over_c = k->h_over_c, decay_ex = k->decay_ex, decay_in = k->decay_in;
     for (size_t j = 0; j < n; j++) {
-        double vj = v[j];
         double ge = g_ex[j] + a_ex[j], gi = g_in[j] + a_in[j];
         a_ex[j] = 0.0; /* consumed: the ring slot is free again */
         a_in[j] = 0.0;
+        double gbar_ex = ge * mean_ex, gbar_in = gi * mean_in;
+        double g_tot = g_l + gbar_ex + gbar_in;
+        double i_c = i_e + (i_ext ? i_ext[j] : 0.0);
+        v_inf[j] = (g_l_e_l + gbar_ex * e_ex + gbar_in * e_in + i_c) / g_tot;
+        ex[j] = -h_over_c * g_tot;
+        g_ex[j] = ge * decay_ex;
+        g_in[j] = gi * decay_in;
+    }
+    for (size_t j = 0; j < n; j++)
+        if (refr[j] <= 0)
+            ex[j] = -expm1(ex[j]);
+    for (size_t j = 0; j < n; j++) {
+        double vj = v[j];
         if (refr[j] > 0) {
             refr[j]--;
             vj = k->v_reset;
         } else {
-            double gbar_ex = ge * k->mean_ex, gbar_in = gi * k->mean_in;
-            double g_tot = k->g_l + gbar_ex + gbar_in;
-            double i_c = k->i_e + (i_ext ? i_ext[j] : 0.0);
-            double v_inf = (k->g_l_e_l + gbar_ex * k->e_ex + gbar_in * k->e_in + i_c) / g_tot;
-            vj += (v_inf - vj) * -expm1(-k->h_over_c * g_tot);
+            vj += (v_inf[j] - vj) * ex[j];
         }
-        g_ex[j] = ge * k->decay_ex;
-        g_in[j] = gi * k->decay_in;
         double th = theta[j] * k->theta_decay;
         if (vj >= k->v_th + th) {
             vj = k->v_reset;

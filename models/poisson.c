@@ -148,6 +148,26 @@ static void poisson_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes
     }
 }
 
+/*
+ * poisson_next: for the event-driven integrator, the time from now to
+ * neuron i's next spike, exponential with mean 1/rate (continuous times),
+ * drawn from its block's stream; INFINITY when the rate is not positive.
+ * The rate of the draw is kept in state rate_seen: on `resume` the pending
+ * spike stays (NAN) unless the rate changed since; the process is
+ * memoryless, so a redraw from the moment of the change is exact.
+ */
+static double poisson_next(snn_pop *p, size_t i, double now_ms, bool resume)
+{
+    (void)now_ms;
+    double rate = p->x[POISSON_RATE][i];
+    if (resume && p->x[POISSON_SEEN][i] == rate)
+        return NAN;
+    p->x[POISSON_SEEN][i] = rate;
+    if (!(rate > 0.0))
+        return INFINITY;
+    return gsl_ran_exponential(p->rng[i / SNN_BLOCK], 1000.0 / rate);
+}
+
 const snn_model_type poisson_type = {
     .name = "poisson",
     .doc = "Independent Poisson spike sources; per-neuron rate (Hz) in state 'rate', "
@@ -169,4 +189,5 @@ const snn_model_type poisson_type = {
     .init = poisson_init,
     .step = poisson_step,
     .release = NULL,
+    .next_spike = poisson_next,
 };

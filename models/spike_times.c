@@ -35,6 +35,10 @@ typedef struct st_sched {
     size_t *off;    /* n_blk + 1: block b owns ev[off[b] .. off[b+1]) */
     size_t *next;   /* n_blk: cursor, first entry not yet emitted */
     st_event *ev;
+    /* Event-driven runs (spike_times_ev_prepare): neuron i's exact times
+       t_ms[t_off[i] .. t_off[i+1]) ascending, t_next[i] the next to emit. */
+    size_t *t_off, *t_next;
+    double *t_ms;
 } st_sched;
 
 static const char *spike_times_weight_unit(const double *par)
@@ -59,6 +63,9 @@ static void spike_times_release(snn_pop *p)
     free(s->off);
     free(s->next);
     free(s->ev);
+    free(s->t_off);
+    free(s->t_next);
+    free(s->t_ms);
     free(s);
     p->priv = NULL;
 }
@@ -173,6 +180,56 @@ static void spike_times_step(snn_pop *p, size_t blk, const snn_input *in, snn_sp
     s->next[blk] = c;
 }
 
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * spike_times_ev_prepare: for the event-driven integrator, keep every
+ * neuron's spike times exactly as given (not on the grid), ascending.
+ * Allocates into the schedule made by spike_times_prepare.
+ */
+static int spike_times_ev_prepare(snn_pop *p, snn_err *err)
+{
+    const snn_pop_spec *sp = p->spec;
+    st_sched *s = p->priv;
+    size_t ns = sp->n_spikes;
+    s->t_off = calloc(p->n + 1, sizeof *s->t_off);
+    s->t_next = calloc(p->n ? p->n : 1, sizeof *s->t_next);
+    s->t_ms = malloc((ns ? ns : 1) * sizeof *s->t_ms);
+    if (!s->t_off || !s->t_next || !s->t_ms)
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory for a spike schedule of %zu spikes", ns);
+    for (size_t i = 0; i < ns; i++)
+        s->t_off[sp->spike_ids[i] + 1]++;
+    for (size_t i = 0; i < p->n; i++)
+        s->t_off[i + 1] += s->t_off[i];
+    for (size_t i = 0; i < p->n; i++)
+        s->t_next[i] = s->t_off[i];
+    for (size_t i = 0; i < ns; i++)
+        s->t_ms[s->t_next[sp->spike_ids[i]]++] = sp->spike_times_ms[i];
+    for (size_t i = 0; i < p->n; i++) {
+        qsort(s->t_ms + s->t_off[i], s->t_off[i + 1] - s->t_off[i], sizeof *s->t_ms, double_cmp);
+        s->t_next[i] = s->t_off[i];
+    }
+    return SNN_OK;
+}
+
+/* spike_times_next: the next spike of neuron i not yet emitted, as time from
+   now_ms (never negative); INFINITY when the list is exhausted.  On resume
+   the pending spike stays (NAN). */
+static double spike_times_next(snn_pop *p, size_t i, double now_ms, bool resume)
+{
+    st_sched *s = p->priv;
+    if (resume)
+        return NAN;
+    if (s->t_next[i] >= s->t_off[i + 1])
+        return INFINITY;
+    double t = s->t_ms[s->t_next[i]++] - now_ms;
+    return t > 0.0 ? t : 0.0;
+}
+
 const snn_model_type spike_times_type = {
     .name = "spike_times",
     .doc = "Spike sources that replay the spike list given in the parameter file "
@@ -195,4 +252,6 @@ const snn_model_type spike_times_type = {
     .init = NULL,
     .step = spike_times_step,
     .release = spike_times_release,
+    .ev_prepare = spike_times_ev_prepare,
+    .next_spike = spike_times_next,
 };

@@ -54,17 +54,27 @@
  * nu tau (1 - dt/(2 tau) + O(dt^2/tau^2)): xh is low by dt/(2 tau) relative.
  * A neuron with several spikes in one step (Poisson sources) gets one post
  * update, while its trace counts every spike.
+ * Mode "stimulus" (parameter mode): no traces and no per-spike update;
+ * once per sample of a plastic phase the rule is applied to the sample's
+ * rates (on_sample_end below).  With the plasticity group's top_k > 0 only
+ * the top_k post neurons with the most spikes in the sample learn
+ * (sim/protocol.h, "sparse plasticity").
  * Parameters: hebb_params[], instar_params[], oja_params[] below; the three
  * types share prepare and on_post.
  */
+#include <math.h>
+
 #include "../sim/net.h"
 #include "rule.h"
 
 /* Parameter layout shared by the three tables; tau_y exists for oja only. */
-enum { HB_ETA, HB_TAU_X, HB_W_MIN, HB_W_MAX, HB_TAU_Y, HB_N_PARAMS };
+enum { HB_ETA, HB_TAU_X, HB_W_MIN, HB_W_MAX, HB_MODE, HB_TAU_Y, HB_N_PARAMS };
 enum { HB_N_PARAMS_NO_Y = HB_TAU_Y };
 
 typedef enum { HB_HEBB, HB_INSTAR, HB_OJA } hebb_kind;
+enum { HB_SPIKE, HB_STIMULUS };
+
+static const char *const mode_choices[] = {"spike", "stimulus", NULL};
 
 #define HB_COMMON_PARAMS(eta_def, eta_hi, eta_unit, eta_doc, w_max_def)                         \
     [HB_ETA] = {"eta", eta_unit, eta_def, 0.0, eta_hi, eta_doc, NULL},                           \
@@ -72,7 +82,11 @@ typedef enum { HB_HEBB, HB_INSTAR, HB_OJA } hebb_kind;
                   "time constant of the presynaptic rate trace (rate = trace * 1000/tau_x Hz)", \
                   NULL},                                                                         \
     [HB_W_MIN] = {"w_min", "w", 0.0, -1e12, 1e12, "lower weight bound", NULL},                   \
-    [HB_W_MAX] = {"w_max", "w", w_max_def, -1e12, 1e12, "upper weight bound", NULL}
+    [HB_W_MAX] = {"w_max", "w", w_max_def, -1e12, 1e12, "upper weight bound", NULL},            \
+    [HB_MODE] = {"mode", "1", HB_SPIKE, 0, 1,                                                    \
+                 "\"spike\": update at each post spike from the traces; \"stimulus\": once "      \
+                 "per sample from its spike counts (rates over present_ms)",                    \
+                 mode_choices}
 
 static const snn_param_desc hebb_params[HB_N_PARAMS_NO_Y] = {
     HB_COMMON_PARAMS(1e-4, 1e6, "w/Hz", "weight change per post spike per Hz of presynaptic rate",
@@ -94,6 +108,7 @@ static const snn_param_desc oja_params[HB_N_PARAMS] = {
 
 typedef struct hebb_consts {
     hebb_kind kind;
+    bool stimulus;       /* mode "stimulus": on_sample_end only */
     double eta, w_min, w_max;
     double x_hz;         /* 1000 / tau_x: pre trace -> Hz */
     double y_hz;         /* 1000 / tau_y: post trace -> Hz (oja) */
@@ -118,6 +133,10 @@ static int prepare(snn_rule *r, snn_proj *pj, hebb_kind kind, snn_err *err)
     c->w_min = par[HB_W_MIN];
     c->w_max = par[HB_W_MAX];
     c->x_hz = 1000.0 / par[HB_TAU_X];
+    c->stimulus = lround(par[HB_MODE]) == HB_STIMULUS;
+    r->spike_off = c->stimulus;
+    if (c->stimulus)
+        return SNN_OK; /* counts, not traces */
     size_t ix, iy;
     int rc = snn_pop_trace(pj->pre, par[HB_TAU_X], SNN_TRACE_ADD, &ix, err);
     if (rc)
@@ -186,38 +205,102 @@ static void on_post(const snn_rule *r, const snn_proj *pj, uint32_t post, const 
     }
 }
 
+/* The per-stimulus update of one weight: n post spikes, rates x, y (Hz). */
+static inline double stim_update(const hebb_consts *c, double wq, double n, double x, double y)
+{
+    switch (c->kind) {
+    case HB_HEBB:
+        return clip(wq + c->eta * n * x, c->w_min, c->w_max);
+    case HB_INSTAR:
+        return clip(wq + c->eta * n * (x - wq), c->w_min, c->w_max);
+    case HB_OJA:
+        return clip(wq + c->eta * n * (x - y * wq), c->w_min, c->w_max);
+    }
+    return wq;
+}
+
+/*
+ * on_sample_end (mode "stimulus"): with x_i = pre_counts[i] * 1000 /
+ * present_ms, y_j likewise and n_j = post_counts[j] (= y_j T), every weight
+ * of a post neuron that may learn (st->learn) becomes
+ *     hebb:    clip(w + eta n_j x_i)
+ *     instar:  clip(w + eta n_j (x_i - w))
+ *     oja:     clip(w + eta n_j (x_i - y_j w)).
+ * This is the rate rule eta' y g(x, y, w) with eta' = eta T, i.e. the sum of
+ * the spike mode's n_j per-spike updates when x, y and w stay constant over
+ * the presentation, so eta keeps its unit in both modes.  Post neurons
+ * without spikes do not change.  One thread, every partition; no allocation.
+ */
+static void on_sample_end(const snn_rule *r, snn_proj *pj, const snn_sample_stats *st)
+{
+    const hebb_consts *c = r->consts;
+    if (!c->stimulus)
+        return;
+    const double hz = 1000.0 / st->present_ms;
+    const uint32_t *xc = st->pre_counts, *yc = st->post_counts;
+    const uint8_t *learn = st->learn;
+    size_t n_pre = pj->pre->n, n_post = pj->post->n;
+    if (pj->dense) {
+        for (size_t i = 0; i < n_pre; i++) {
+            double *w = pj->w_dense + i * n_post, x = hz * xc[i];
+            for (size_t j = 0; j < n_post; j++)
+                if (yc[j] && (!learn || learn[j]))
+                    w[j] = stim_update(c, w[j], yc[j], x, hz * yc[j]);
+        }
+        return;
+    }
+    for (size_t t = 0; t < pj->n_parts; t++) {
+        snn_part *pt = &pj->parts[t];
+        for (size_t i = 0; i < n_pre; i++) {
+            double x = hz * xc[i];
+            for (size_t q = pt->row[i]; q < pt->row[i + 1]; q++) {
+                uint32_t j = pt->col[q];
+                if (yc[j] && (!learn || learn[j]))
+                    pt->w[q] = stim_update(c, pt->w[q], yc[j], x, hz * yc[j]);
+            }
+        }
+    }
+}
+
 const snn_rule_type hebb_type = {
     .name = "hebb",
     .doc = "Plain Hebbian rule dw/dt = eta y x on rate traces: at each post spike "
-           "w += eta x (x: presynaptic rate estimate in Hz); clipped to [w_min, w_max].",
+           "w += eta x (x: presynaptic rate estimate in Hz); clipped to [w_min, w_max].  "
+           "mode = \"stimulus\": once per sample, w += eta n x (n post spikes, x the "
+           "sample's pre rate).",
     .params = hebb_params,
     .n_params = HB_N_PARAMS_NO_Y,
     .consts_size = sizeof(hebb_consts),
     .prepare = hebb_prepare,
     .on_pre = NULL,
     .on_post = on_post,
+    .on_sample_end = on_sample_end,
 };
 
 const snn_rule_type instar_type = {
     .name = "instar",
     .doc = "Grossberg's instar dw/dt = eta y (x - w): at each post spike w += eta (x - w), "
-           "so weights track the presynaptic rate (Hz, read in the weight unit).",
+           "so weights track the presynaptic rate (Hz, read in the weight unit).  "
+           "mode = \"stimulus\": once per sample, w += eta n (x - w).",
     .params = instar_params,
     .n_params = HB_N_PARAMS_NO_Y,
     .consts_size = sizeof(hebb_consts),
     .prepare = instar_prepare,
     .on_pre = NULL,
     .on_post = on_post,
+    .on_sample_end = on_sample_end,
 };
 
 const snn_rule_type oja_type = {
     .name = "oja",
     .doc = "Oja's rule dw/dt = eta y (x - y w): at each post spike w += eta (x - y w) with "
-           "y the post rate from earlier spikes; normalises |w| to 1 for a linear neuron.",
+           "y the post rate from earlier spikes; normalises |w| to 1 for a linear neuron.  "
+           "mode = \"stimulus\": once per sample, w += eta n (x - y w) on the sample's rates.",
     .params = oja_params,
     .n_params = HB_N_PARAMS,
     .consts_size = sizeof(hebb_consts),
     .prepare = oja_prepare,
     .on_pre = NULL,
     .on_post = on_post,
+    .on_sample_end = on_sample_end,
 };

@@ -33,3 +33,11 @@ const snn_rule_type *snn_rule_find(const char *name)
             return rules[i];
     return NULL;
 }
+
+int snn_rule_param_index(const snn_rule_type *t, const char *key)
+{
+    for (size_t i = 0; t && i < t->n_params; i++)
+        if (strcmp(t->params[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}

@@ -14,6 +14,7 @@
 #ifndef SNN_RULE_H
 #define SNN_RULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +26,23 @@ typedef struct snn_rule {
     const struct snn_rule_type *type;
     const double *par;  /* type->n_params values (borrowed from the spec) */
     void *consts;       /* type->consts_size bytes, zeroed, filled by prepare */
+    /* Set by prepare: the engine skips on_pre/on_post for this projection
+       (per-stimulus mode: the rule learns in on_sample_end only). */
+    bool spike_off;
 } snn_rule;
+
+/*
+ * What a rule sees at the end of a sample of a plastic phase: the spike
+ * counts of the last presentation of the stimulus (sim/present.h) for every
+ * pre and post neuron, the presentation's length, and which post neurons may
+ * learn from this sample (top_k; NULL: all).
+ */
+typedef struct snn_sample_stats {
+    const uint32_t *pre_counts;   /* pj->pre->n */
+    const uint32_t *post_counts;  /* pj->post->n */
+    double present_ms;            /* rates are counts * 1000 / present_ms (Hz) */
+    const uint8_t *learn;         /* pj->post->n flags, or NULL */
+} snn_sample_stats;
 
 typedef struct snn_rule_type {
     const char *name;                 /* "stdp_pair" */
@@ -45,10 +62,25 @@ typedef struct snn_rule_type {
        w[pos[m]] from pre[m], m < n. */
     void (*on_post)(const snn_rule *r, const struct snn_proj *pj, uint32_t post,
                     const uint32_t *pre, const size_t *pos, double *w, size_t n, size_t step);
+    /* Optional (NULL: none).  After every sample of a plastic phase, before
+       normalisation, one thread: update pj's weights (every partition) from
+       the sample's spike counts.  No allocation. */
+    void (*on_sample_end)(const snn_rule *r, struct snn_proj *pj, const snn_sample_stats *st);
+    /* Exact spike times (simulation.integrator = "event"): true when the rule
+       depends on time only through the engine's traces (it ignores `step`
+       and dt and keeps no clock-driven state of its own).  The event
+       integrator then calls on_pre/on_post at each exact spike time with
+       every trace the call may read (the spiking neuron's and those of the
+       synapses handed over) decayed exactly to that time, and adds the spike
+       to its own traces after the calls.  Rules without it are rejected
+       there with a configuration error. */
+    bool exact_times;
 } snn_rule_type;
 
 /* rules/registry.c */
 const snn_rule_type *snn_rule_find(const char *name);
 const snn_rule_type *snn_rule_at(size_t i);
+/* Index of parameter `key` in t's table, or -1. */
+int snn_rule_param_index(const snn_rule_type *t, const char *key);
 
 #endif

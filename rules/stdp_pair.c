@@ -15,7 +15,9 @@
  * rule depresses the spiking row with the post traces, on a post spike it
  * potentiates the incoming column with the pre traces.  Spike times are the
  * emission times (the projection's delay does not enter the window), and a
- * pre and a post spike in the same step do not pair.
+ * pre and a post spike in the same step do not pair.  Under the event-driven
+ * integrator the traces are exact at each spike time, so a pair at
+ * Delta t changes w by exactly A exp(-|Delta t| / tau) (exact_times).
  * Units: times in ms; A_plus, A_minus, w_min, w_max in the projection's
  * weight unit (pA, mV or nS, from the target model).
  */
@@ -125,4 +127,5 @@ const snn_rule_type stdp_pair_type = {
     .prepare = stdp_pair_prepare,
     .on_pre = stdp_pair_on_pre,
     .on_post = stdp_pair_on_post,
+    .exact_times = true,
 };

@@ -4,7 +4,9 @@
  *   snn run FILE.cfg [-o OUT.h5] [-s key.path=value]... [--threads N] [--seed S] [--quiet]
  *   snn info OUT.h5
  *   snn bench [FILE.cfg...] [-s key=value]... [--threads N] [--duration-ms T]
- *   snn help [run|info|bench|config|models|model NAME]
+ *   snn analyze OUT.h5 [--json] [--bin-ms T] [--pairs M] [--seed S] [--knn K]
+ *   snn plot OUT.h5 [-o DIR] [--all-snapshots]
+ *   snn help [run|info|bench|analyze|plot|config|models|model NAME]
  *   snn --help | --version
  *
  * Exit status: 0 success, 1 run-time failure (I/O, memory), 2 bad parameters
@@ -28,8 +30,12 @@
 #include "../io/h5.h"
 #include "../rules/rule.h"
 #include "../io/idx.h"
+#include "../io/analyze.h"
+#include "../io/plot.h"
 #include "net.h"
 #include "protocol.h"
+#include "checkpoint.h"
+#include "readout_run.h"
 #include "rec.h"
 #include "sched.h"
 
@@ -84,9 +90,12 @@ static const char *const usage_main =
     "  run FILE.cfg     simulate the network a parameter file describes\n"
     "  info OUT.h5      summarise a result file (populations, spikes, rates, parameters)\n"
     "  bench [FILE...]  time networks without recording (events/s, real-time factor)\n"
-    "  help TOPIC       run, info, bench, config (parameter-file keys), models,\n"
-    "                   model NAME (a model's parameters with units), rules,\n"
-    "                   rule NAME (a plasticity rule's parameters)\n"
+    "  analyze OUT.h5   spike statistics, representation and emergence metrics;\n"
+    "                   printed and written into the file under /analysis\n"
+    "  plot OUT.h5      PNG figures: raster, receptive fields, weights, curves\n"
+    "  help TOPIC       run, info, bench, analyze, plot, config (parameter-file\n"
+    "                   keys), models, model NAME (a model's parameters with\n"
+    "                   units), rules, rule NAME (a plasticity rule's parameters)\n"
     "\n"
     "options:\n"
     "  -h, --help       this text;  snn help COMMAND for a command's options\n"
@@ -94,6 +103,7 @@ static const char *const usage_main =
 
 static const char *const usage_run =
     "usage: snn run FILE.cfg [options]\n"
+    "       snn run --resume CHECKPOINT [-t N] [-q]\n"
     "\n"
     "Simulate the network described by FILE.cfg (libconfig syntax; see\n"
     "`snn help config` and experiments/*.cfg) and write an HDF5 file with the\n"
@@ -108,9 +118,17 @@ static const char *const usage_run =
     "  -t, --threads N         OpenMP threads (results are identical for any N)\n"
     "      --seed S            master random seed (simulation.seed)\n"
     "  -q, --quiet             no progress or summary on the terminal\n"
+    "      --resume CKPT       finish the run a checkpoint was taken of, with results\n"
+    "                          identical to an uninterrupted run\n"
     "  -h, --help              this text\n"
     "\n"
-    "exit status: 0 ok, 1 run-time error, 2 bad parameters, 130 interrupted\n";
+    "Checkpoints (output.checkpoint, default OUT.h5.ckpt) are written every\n"
+    "output.checkpoint_every_ms of simulated time, _samples of the phases or\n"
+    "_epochs of the readout, and on SIGINT or SIGTERM, which stop the run at the\n"
+    "next step, sample or epoch boundary: the result file is then not written.\n"
+    "\n"
+    "exit status: 0 ok, 1 run-time error, 2 bad parameters, 130 interrupted\n"
+    "(a checkpoint was written)\n";
 
 static const char *const usage_info =
     "usage: snn info OUT.h5\n"
@@ -175,6 +193,158 @@ static void print_model(FILE *out, const snn_model_type *t)
     }
 }
 
+/* ---- analyze and plot ---------------------------------------------------- */
+
+static const char *const usage_analyze =
+    "usage: snn analyze OUT.h5 [options]\n"
+    "\n"
+    "Analyze a result file (or any SONATA spike file) and print the results:\n"
+    "  spikes          per population: rate distribution (Hz), CV of inter-spike\n"
+    "                  intervals, Fano factor of counts in --bin-ms windows,\n"
+    "                  count correlation of sampled pairs, silent and saturated\n"
+    "                  neurons (a spike in at least half of the dt steps)\n"
+    "  representation  on /features (evaluate's assign phase -> test phase):\n"
+    "                  linear-probe (ridge) and kNN accuracy, Treves-Rolls\n"
+    "                  population and lifetime sparsity, class selectivity\n"
+    "  emergence       the same at every snapshot of /probe (per class, every\n"
+    "                  other probe trains, the rest test)\n"
+    "  receptive_fields  per weight snapshot: mean cosine similarity of the\n"
+    "                  neurons' input weights and the number of prototypes\n"
+    "  alignment       summary of the readout's Hebbian alignment curves\n"
+    "Parts without data are skipped.  Results are also written into the file\n"
+    "under /analysis (layout: io/analyze.h), through a copy OUT.h5.tmp that\n"
+    "replaces the file only when complete.\n"
+    "\n"
+    "options:\n"
+    "      --json              print JSON instead of a table\n"
+    "      --bin-ms T          count window for Fano factor and correlation (100)\n"
+    "      --pairs M           sampled pairs for the correlation (200)\n"
+    "      --seed S            seed of the pair sampling (1)\n"
+    "      --knn K             neighbours for kNN (5)\n"
+    "  -h, --help              this text\n";
+
+static const char *const usage_plot =
+    "usage: snn plot OUT.h5 [-o DIR] [--all-snapshots]\n"
+    "\n"
+    "Draw PNG figures of a result file (or any SONATA spike file) into DIR\n"
+    "(default: the current directory), each only when its data is present:\n"
+    "spike raster with population rate (raster_POP.png), receptive-field grid\n"
+    "of the last weight snapshot (rf_PROJ.png), weight histograms over time\n"
+    "(weights_PROJ.png), readout learning curves, confusion matrices, emergence\n"
+    "curves written by `snn analyze`, and the readout's alignment curves.\n"
+    "The files made are listed.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output DIR        directory for the PNG files (created if missing)\n"
+    "  -a, --all-snapshots     also one receptive-field grid per weight snapshot\n"
+    "  -h, --help              this text\n";
+
+/* Parse a number in [lo, hi] for option `what`; prints the error. */
+static int opt_num(const char *s, const char *what, double lo, double hi, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    if (errno || end == s || *end || !(*v >= lo && *v <= hi)) {
+        fprintf(stderr, "snn: error: %s '%s' must be a number in [%g, %g]\n", what, s, lo, hi);
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    static const struct option lo[] = {{"json", no_argument, 0, 'j'},
+                                       {"bin-ms", required_argument, 0, 'b'},
+                                       {"pairs", required_argument, 0, 'p'},
+                                       {"seed", required_argument, 0, 'S'},
+                                       {"knn", required_argument, 0, 'k'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    snn_an_opts o;
+    snn_an_opts_default(&o);
+    int c, rc = 0;
+    double v;
+    optind = 1;
+    while (!rc && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            o.json = 1;
+            break;
+        case 'b':
+            rc = opt_num(optarg, "--bin-ms", 1e-6, 1e12, &v);
+            o.bin_ms = v;
+            break;
+        case 'p':
+            rc = opt_num(optarg, "--pairs", 0, 1e7, &v);
+            o.n_pairs = (size_t)v;
+            break;
+        case 'S':
+            rc = opt_num(optarg, "--seed", 0, 4294967295.0, &v);
+            o.seed = (uint64_t)v;
+            break;
+        case 'k':
+            rc = opt_num(optarg, "--knn", 1, 1e6, &v);
+            o.knn_k = (size_t)v;
+            break;
+        case 'h':
+            fputs(usage_analyze, stdout);
+            return 0;
+        default:
+            rc = 2;
+        }
+    }
+    if (!rc && optind != argc - 1) {
+        fprintf(stderr, "snn: error: analyze takes one file\n%s", usage_analyze);
+        rc = 2;
+    }
+    if (rc)
+        return rc;
+    snn_err err;
+    snn_err_clear(&err);
+    if (snn_analyze(argv[optind], &o, stdout, &err))
+        return fail(&err);
+    return 0;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    static const struct option lo[] = {{"output", required_argument, 0, 'o'},
+                                       {"all-snapshots", no_argument, 0, 'a'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    snn_plot_opts o = {0};
+    const char *dir = ".";
+    int c, rc = 0;
+    optind = 1;
+    while (!rc && (c = getopt_long(argc, argv, "o:ah", lo, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            dir = optarg;
+            break;
+        case 'a':
+            o.all_snapshots = 1;
+            break;
+        case 'h':
+            fputs(usage_plot, stdout);
+            return 0;
+        default:
+            rc = 2;
+        }
+    }
+    if (!rc && optind != argc - 1) {
+        fprintf(stderr, "snn: error: plot takes one file\n%s", usage_plot);
+        rc = 2;
+    }
+    if (rc)
+        return rc;
+    snn_err err;
+    snn_err_clear(&err);
+    if (snn_plot(argv[optind], dir, &o, stdout, NULL, &err))
+        return fail(&err);
+    return 0;
+}
+
 static int cmd_help(int argc, char **argv)
 {
     const char *topic = argc > 1 ? argv[1] : NULL;
@@ -188,6 +358,10 @@ static int cmd_help(int argc, char **argv)
         fputs(usage_info, stdout);
     else if (!strcmp(topic, "bench"))
         fputs(usage_bench, stdout);
+    else if (!strcmp(topic, "analyze"))
+        fputs(usage_analyze, stdout);
+    else if (!strcmp(topic, "plot"))
+        fputs(usage_plot, stdout);
     else if (!strcmp(topic, "config"))
         snn_cfg_help(stdout);
     else if (!strcmp(topic, "models")) {
@@ -267,6 +441,7 @@ typedef struct run_args {
     int threads;
     int quiet;
     char seed[32];
+    const char *resume;
 } run_args;
 
 /* Turn -o/--seed/--threads into ordinary overrides so the resolved
@@ -304,16 +479,20 @@ static int write_meta(snn_h5 *h, const snn_net *net, const snn_spec *sp, const c
     int rc;
     if ((rc = snn_h5_attr_str(h, "/", "snn_version", SNN_VERSION, err)) ||
         (rc = snn_h5_attr_u64(h, "/", "seed", sp->seed, err)) ||
-        (rc = snn_h5_attr_u64(h, "/", "threads", (uint64_t)net->threads, err)) ||
+        (rc = snn_h5_attr_u64(h, "/", "threads",
+                              sp->integrator == SNN_INTEGRATOR_EVENT ? 1
+                              : (uint64_t)(net ? net->threads : omp_get_max_threads()), err)) ||
         (rc = snn_h5_attr_str(h, "/", "start_time", ts, err)) ||
         (rc = snn_h5_attr_double(h, "/", "dt_ms", sp->dt_ms, err)) ||
-        (rc = snn_h5_attr_double(h, "/", "duration_ms", (double)net->n_steps * sp->dt_ms, err)) ||
+        (rc = snn_h5_attr_double(h, "/", "duration_ms",
+                                 net ? (double)net->n_steps * sp->dt_ms : 0.0, err)) ||
         (rc = snn_h5_attr_str(h, "/", "source", sp->source, err)) ||
         (rc = snn_h5_attr_str(h, "/", "command_line", cmdline, err)) ||
-        (rc = snn_h5_attr_str(h, "/", "integrator", "clock", err)) ||
+        (rc = snn_h5_attr_str(h, "/", "integrator",
+                                  sp->integrator == SNN_INTEGRATOR_EVENT ? "event" : "clock", err)) ||
         (rc = snn_h5_write_str(h, "/config", sp->resolved ? sp->resolved : "", err)))
         return rc;
-    for (size_t i = 0; i < net->n_pops; i++) {
+    for (size_t i = 0; net && i < net->n_pops; i++) {
         const snn_pop *p = &net->pops[i];
         char g[SNN_NAME_MAX + 16], key[128];
         snprintf(g, sizeof g, "/populations/%s", p->name);
@@ -334,7 +513,7 @@ static int write_meta(snn_h5 *h, const snn_net *net, const snn_spec *sp, const c
                 return rc;
         }
     }
-    for (size_t j = 0; j < net->n_projs; j++) {
+    for (size_t j = 0; net && j < net->n_projs; j++) {
         const snn_proj *pj = &net->projs[j];
         char g[SNN_NAME_MAX + 16];
         static const char *const conn[] = {"all_to_all", "one_to_one", "pairwise_bernoulli",
@@ -352,6 +531,12 @@ static int write_meta(snn_h5 *h, const snn_net *net, const snn_spec *sp, const c
     return SNN_OK;
 }
 
+/* Threads the run uses: the event integrator is single-threaded. */
+static int run_threads(const snn_net *net)
+{
+    return net->spec->integrator == SNN_INTEGRATOR_EVENT ? 1 : net->threads;
+}
+
 static void print_summary(FILE *out, const snn_net *net, double sim_s)
 {
     double dur_s = (double)net->step * net->dt_ms / 1000.0;
@@ -366,8 +551,8 @@ static void print_summary(FILE *out, const snn_net *net, double sim_s)
     fprintf(out, "synapses %zu, synaptic events %llu (%.3g /s), build %.2f s, simulate %.2f s "
                  "(%.2fx real time), %d thread%s\n",
             snn_net_synapses(net), (unsigned long long)ev, sim_s > 0 ? (double)ev / sim_s : 0.0,
-            net->build_s, sim_s, sim_s > 0 ? dur_s / sim_s : 0.0, net->threads,
-            net->threads == 1 ? "" : "s");
+            net->build_s, sim_s, sim_s > 0 ? dur_s / sim_s : 0.0, run_threads(net),
+            run_threads(net) == 1 ? "" : "s");
 }
 
 /* ---- experiments with phases ---------------------------------------------- */
@@ -422,6 +607,8 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
         if (ph->samples > need[ph->split])
             need[ph->split] = ph->samples;
         all[ph->split] |= ph->shuffle_seed != 0;
+        if (ph->probe > need[ph->probe_split]) /* emergence probe: first N images */
+            need[ph->probe_split] = ph->probe;
     }
     static const char *const names[2] = {"train", "t10k"};
     int rc = SNN_OK;
@@ -431,7 +618,7 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
                                   err);
     if (!rc) {
         phase_progress pg = {tty, quiet, sp, now_s(), 0, 0};
-        snn_protocol_opts po = {show_phase_progress, &pg, &g_stop};
+        snn_protocol_opts po = {show_phase_progress, &pg, &g_stop, false};
         const snn_dataset *const cs[2] = {split[0], split[1]};
         rc = snn_protocol_run(net, cs, rec, h, &po, res, err);
     }
@@ -471,6 +658,171 @@ static void print_phases(FILE *out, const snn_spec *sp, const snn_protocol_resul
     }
 }
 
+/* ---- the readout stage ------------------------------------------------------ */
+
+typedef struct epoch_progress {
+    int quiet;
+    double t0;
+} epoch_progress;
+
+static void show_epoch(void *ud, unsigned done, unsigned total, double loss, double train_acc,
+                       double test_acc)
+{
+    epoch_progress *e = ud;
+    if (e->quiet)
+        return;
+    double el = now_s() - e->t0;
+    fprintf(stderr, "snn: readout epoch %u/%u: loss %.4f, train %.2f %%, test %.2f %%  "
+                    "(%.1f s, ETA %.1f s)\n",
+            done, total, loss, 100.0 * train_acc, 100.0 * test_acc, el,
+            done ? el / done * (total - done) : 0.0);
+}
+
+static void print_readout(FILE *out, const snn_spec *sp, const snn_readout_run_result *r)
+{
+    fprintf(out, "readout (%s, %zu inputs): trained on %zu samples x %u epochs in %.1f s "
+                 "(%.0f samples/s)\n",
+            sp->readout.pixels ? "pixels" : "features", r->n_in, r->n_train,
+            sp->readout.cfg.epochs, r->train_s, r->samples_per_s);
+    fprintf(out, "readout test accuracy: %.2f %% (%zu samples)\n", 100.0 * r->accuracy,
+            r->n_test);
+    for (size_t k = 0; k < sp->robust.n; k++) {
+        char name[32];
+        snn_perturb_format(&sp->robust.p[k], name, sizeof name);
+        fprintf(out, "  under %-16s %.2f %%\n", name, 100.0 * r->robust[k]);
+    }
+}
+
+/* Readout checkpoints: the run's checkpoint with the learner's state. */
+typedef struct readout_ckpt {
+    const snn_spec *sp;
+    const snn_net *net;
+    snn_h5 *h;
+    const void *blob;
+    size_t len;
+    snn_ckpt_extra_fn more;        /* the stage's other items (features), or NULL */
+    void *more_ud;
+} readout_ckpt;
+
+static int readout_ckpt_items(void *ud, snn_ckpt *c, snn_err *err)
+{
+    readout_ckpt *k = ud;
+    int rc = snn_ckpt_put_blob(c, "readout/blob", k->blob, k->len, err);
+    return !rc && k->more ? k->more(k->more_ud, c, err) : rc;
+}
+
+static int readout_ckpt_write(void *ud, const void *blob, size_t len, snn_err *err)
+{
+    readout_ckpt *k = ud;
+    k->blob = blob;
+    k->len = len;
+    return snn_checkpoint_write(k->sp->checkpoint, k->sp, k->net, NULL, k->h, "readout",
+                                readout_ckpt_items, k, err);
+}
+
+/* A run without a network: the readout on the pixels (pure backprop);
+   `ck` (may be NULL) is the checkpoint to resume from. */
+static int run_pixels(const snn_spec *sp, const run_args *a, const char *cmdline, snn_ckpt *ck)
+{
+    snn_err err;
+    snn_err_clear(&err);
+    snn_dataset *split[2] = {NULL, NULL};
+    snn_h5 *h = NULL;
+    const snn_readout_spec *ro = &sp->readout;
+    if (sp->threads > 0)
+        omp_set_num_threads(sp->threads);
+    int rc = snn_idx_load_dir(sp->data.directory, "train", ro->train_samples, &split[0], &err);
+    if (!rc)
+        rc = snn_idx_load_dir(sp->data.directory, "t10k", ro->test_samples, &split[1], &err);
+    unsigned char *blob = NULL;
+    size_t blen = 0;
+    if (!rc && ck) {
+        if (!(rc = snn_checkpoint_restore(ck, sp, NULL, &h, &err)))
+            rc = snn_ckpt_get_blob(ck, "readout/blob", &blob, &blen, &err);
+    } else if (!rc && !(rc = snn_h5_create(&h, sp->output, sp->compression, &err))) {
+        rc = write_meta(h, NULL, sp, cmdline, &err);
+    }
+    snn_readout_run_result res;
+    if (!rc) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        epoch_progress ep = {a->quiet, now_s()};
+        readout_ckpt rk = {.sp = sp, .h = h};
+        snn_readout_run_opts o = {.epoch = show_epoch, .ud = &ep, .stop = &g_stop,
+                                  .checkpoint = readout_ckpt_write, .ckpt_ud = &rk,
+                                  .every = sp->ckpt_every_epochs, .resume = blob,
+                                  .resume_len = blen};
+        snn_readout_inputs in = {.split = {split[0], split[1]}};
+        double t0 = now_s();
+        rc = snn_readout_run(sp, &in, h, &o, &res, &err);
+        char ts[64];
+        iso_time(ts, sizeof ts);
+        if (!rc && !(rc = snn_h5_attr_str(h, "/", "end_time", ts, &err)))
+            rc = snn_h5_attr_double(h, "/", "wall_s", now_s() - t0, &err);
+    }
+    if (!rc) {
+        rc = snn_h5_close(h, 1, &err);
+        h = NULL;
+    }
+    if (!rc && !a->quiet) {
+        print_readout(stdout, sp, &res);
+        printf("wrote %s\n", sp->output);
+    }
+    if (h)
+        snn_h5_close(h, 0, NULL);
+    free(blob);
+    snn_dataset_free(split[0]);
+    snn_dataset_free(split[1]);
+    int code = 0;
+    if (rc) {
+        code = fail(&err);
+        if (rc == SNN_EINTR)
+            fprintf(stderr, "snn: checkpoint written to %s: finish with `snn run --resume %s`\n",
+                    sp->checkpoint, sp->checkpoint);
+        fprintf(stderr, "snn: no output written to %s\n", sp->output);
+    } else if (ck || sp->ckpt_every_epochs) {
+        remove(sp->checkpoint);
+    }
+    return code;
+}
+
+/* Simulate to the end, checkpointing every sp->ckpt_every_steps steps and
+   when a signal stops the run. */
+static int simulate(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
+                    const snn_run_opts *opts, int quiet, snn_err *err)
+{
+    size_t every = sp->ckpt_every_steps;
+    while (net->step < net->n_steps) {
+        size_t n = net->n_steps - net->step;
+        if (every && every - net->step % every < n)
+            n = every - net->step % every;
+        int rc = snn_sched_run(net, n, rec, opts, err);
+        bool stop = rc == SNN_EINTR;
+        if (rc && !stop)
+            return rc;
+        if (stop && sp->integrator == SNN_INTEGRATOR_EVENT)
+            SNN_FAIL(err, SNN_EINTR, "interrupted at %.3f ms (the event integrator takes no "
+                     "checkpoints)", (double)net->step * sp->dt_ms);
+        if (stop || (every && net->step < net->n_steps && net->step % every == 0)) {
+            snn_err e2;
+            int rc2 = snn_checkpoint_write(sp->checkpoint, sp, net, rec, h, "simulate", NULL,
+                                           NULL, &e2);
+            if (rc2) {
+                *err = e2;
+                return rc2;
+            }
+            if (stop) {
+                if (!quiet)
+                    fprintf(stderr, "\n");
+                SNN_FAIL(err, SNN_EINTR, "interrupted at %.3f ms; checkpoint written to %s: "
+                         "finish with `snn run --resume %s`", (double)net->step * sp->dt_ms,
+                         sp->checkpoint, sp->checkpoint);
+            }
+        }
+    }
+    return SNN_OK;
+}
+
 static int do_run(const run_args *a, const char *cmdline)
 {
     snn_err err;
@@ -500,11 +852,24 @@ static int do_run(const run_args *a, const char *cmdline)
         return 1;
     }
     snn_spec *sp = NULL;
-    int rc = snn_cfg_load(a->cfg, ov, nov, &sp, &err);
+    snn_ckpt *ck = NULL;
+    char *stage = NULL;
+    int rc = a->resume ? snn_checkpoint_open(a->resume, &ck, &sp, &stage, ov, nov, &err)
+                       : snn_cfg_load(a->cfg, ov, nov, &sp, &err);
     free(ov);
     if (rc)
         return fail(&err);
+    if (ck && strcmp(stage, "simulate") != 0) {
+        /* phases and readout stages resume through their own paths below */
+    }
 
+    if (sp->n_pops == 0 && sp->readout.on && sp->readout.pixels) {
+        rc = run_pixels(sp, a, cmdline, ck);
+        snn_ckpt_close(ck, 0, NULL);
+        free(stage);
+        snn_spec_free(sp);
+        return rc;
+    }
     int tty = isatty(STDERR_FILENO) && !a->quiet;
     snn_net *net = NULL;
     rc = snn_net_build(&net, sp, 0, &err);
@@ -514,14 +879,20 @@ static int do_run(const run_args *a, const char *cmdline)
     }
     if (!a->quiet)
         fprintf(stderr, "snn: built %zu populations, %zu synapses in %.2f s (%d thread%s)\n",
-                net->n_pops, snn_net_synapses(net), net->build_s, net->threads,
-                net->threads == 1 ? "" : "s");
+                net->n_pops, snn_net_synapses(net), net->build_s, run_threads(net),
+                run_threads(net) == 1 ? "" : "s");
 
     snn_h5 *h = NULL;
     snn_rec *rec = NULL;
-    if ((rc = snn_h5_create(&h, sp->output, sp->compression, &err)) ||
-        (rc = write_meta(h, net, sp, cmdline, &err)) ||
-        (rc = snn_rec_open(&rec, net, h, &err)))
+    if (ck) {
+        rc = snn_checkpoint_restore(ck, sp, net, &h, &err);
+        if (!rc && !a->quiet)
+            fprintf(stderr, "snn: resuming %s from %s at %.3f ms\n", sp->output, a->resume,
+                    (double)net->step * sp->dt_ms);
+    } else if (!(rc = snn_h5_create(&h, sp->output, sp->compression, &err))) {
+        rc = write_meta(h, net, sp, cmdline, &err);
+    }
+    if (rc || (rc = snn_rec_open(&rec, net, h, &err)))
         goto done;
 
     signal(SIGINT, on_signal);
@@ -534,7 +905,7 @@ static int do_run(const run_args *a, const char *cmdline)
     if (sp->n_phases)
         rc = run_phases(net, sp, rec, h, a->quiet, tty, &pres, &err);
     else
-        rc = snn_sched_clock_run(net, net->n_steps - net->step, rec, &opts, &err);
+        rc = simulate(net, sp, rec, h, &opts, a->quiet, &err);
     double sim_s = now_s() - t0;
     if (rc)
         goto done;
@@ -577,7 +948,12 @@ done:
     if (rc) {
         code = fail(&err);
         fprintf(stderr, "snn: no output written to %s\n", sp->output);
+    } else if (ck || sp->ckpt_every_steps) {
+        /* finished: the checkpoint has served */
+        remove(sp->checkpoint);
     }
+    snn_ckpt_close(ck, 0, NULL);
+    free(stage);
     snn_net_free(net);
     snn_spec_free(sp);
     return code;
@@ -604,6 +980,7 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
                                        {"threads", required_argument, 0, 't'},
                                        {"seed", required_argument, 0, 'S'},
                                        {"quiet", no_argument, 0, 'q'},
+                                       {"resume", required_argument, 0, 'R'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     run_args a;
@@ -635,6 +1012,9 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         case 'q':
             a.quiet = 1;
             break;
+        case 'R':
+            a.resume = optarg;
+            break;
         case 'h':
             fputs(usage_run, stdout);
             free(a.sets);
@@ -645,12 +1025,16 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         if (rc)
             break;
     }
-    if (!rc && optind != argc - 1) {
+    if (!rc && a.resume && (optind != argc || a.n_sets || a.output || a.seed[0])) {
+        fprintf(stderr, "snn: error: --resume takes no parameter file, -s, -o or --seed: the "
+                        "run is rebuilt from the checkpoint\n%s", usage_run);
+        rc = 2;
+    } else if (!rc && !a.resume && optind != argc - 1) {
         fprintf(stderr, "snn: error: run takes exactly one parameter file\n%s", usage_run);
         rc = 2;
     }
     if (!rc) {
-        a.cfg = argv[optind];
+        a.cfg = a.resume ? NULL : argv[optind];
         rc = do_run(&a, cmdline);
     }
     free(a.sets);
@@ -739,7 +1123,7 @@ static int cmd_bench(int argc, char **argv)
                 neurons += net->pops[i].n;
         snn_run_opts opts = {.stop = &g_stop};
         double t0 = now_s();
-        int r = snn_sched_clock_run(net, net->n_steps, NULL, &opts, &err);
+        int r = snn_sched_run(net, net->n_steps, NULL, &opts, &err);
         double sim_s = now_s() - t0;
         if (r) {
             rc = fail(&err);
@@ -755,8 +1139,8 @@ static int cmd_bench(int argc, char **argv)
                         rec_ev += net->projs[j].parts[t].events;
             uint64_t ev = snn_net_events(net);
             printf("%s: %zu neurons, %zu synapses, %.0f ms at dt %g ms, %d thread%s\n", files[f],
-                   neurons, snn_net_synapses(net), dur_s * 1000, net->dt_ms, net->threads,
-                   net->threads == 1 ? "" : "s");
+                   neurons, snn_net_synapses(net), dur_s * 1000, net->dt_ms, run_threads(net),
+                   run_threads(net) == 1 ? "" : "s");
             printf("  build_s: %.3f\n  simulate_s: %.3f\n  realtime_factor: %.3f\n",
                    net->build_s, sim_s, dur_s / sim_s);
             printf("  spikes: %llu\n  mean_rate_hz: %.3f\n", (unsigned long long)spikes,
@@ -804,6 +1188,10 @@ int main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "analyze"))
+        return cmd_analyze(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot"))
+        return cmd_plot(argc - 1, argv + 1);
     fprintf(stderr, "snn: error: unknown command '%s'\n%s", cmd, usage_main);
     return 2;
 }

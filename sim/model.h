@@ -106,6 +106,9 @@ typedef struct snn_input {
     size_t step;                     /* k */
 } snn_input;
 
+/* What a model's event-driven crossing hook found (see snn_model_type). */
+enum { SNN_CROSS_NONE = 0, SNN_CROSS_SPIKE = 1, SNN_CROSS_CHECK = 2 };
+
 typedef struct snn_model_type {
     const char *name;                   /* "lif", "lif_cond", "poisson" */
     const char *doc;                    /* one paragraph for `snn help model` */
@@ -133,10 +136,37 @@ typedef struct snn_model_type {
     void (*step)(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *out);
     /* Free priv (may be NULL). */
     void (*release)(snn_pop *p);
-    /* Event-driven hooks (exact spike times); NULL until implemented. */
+    /*
+     * Event-driven hooks (sim/sched_event.c, simulation.integrator = "event");
+     * NULL for models without event support, which the event integrator
+     * rejects.  Times are relative to the neuron's own clock: the engine
+     * keeps, per neuron, the time its state refers to.  Neuron models:
+     *   ev_prepare  allocate per-neuron event state (e.g. refractory time
+     *               left) in priv; build time, after prepare and init;
+     *   advance     evolve neuron i exactly over h_ms >= 0 without input;
+     *   receive     input of weight w on channel ch arrives now; returns
+     *               false if it cannot bring a threshold crossing earlier
+     *               (the engine then keeps a "none before t" prediction);
+     *   crossing    the first time t in [0, h_ms] at which neuron i reaches
+     *               threshold if left alone (no input): SNN_CROSS_SPIKE with
+     *               *t_ms = t, SNN_CROSS_NONE if there is none, or
+     *               SNN_CROSS_CHECK with *t_ms: none before it, ask again
+     *               then (a model's look-ahead window);
+     *   fire        the neuron spikes now: reset, refractoriness, adaptation.
+     * Sources (is_source) implement only next_spike: the time t >= 0 from
+     * now of neuron i's next spike, INFINITY for none; `now_ms` is absolute
+     * (spike lists), random sources draw from p->rng[i / SNN_BLOCK].  With
+     * `resume` (a later run segment; the spike drawn before is still
+     * pending) it returns NAN to keep that spike, or a fresh time if the
+     * source changed meanwhile (a Poisson rate set between segments).
+     * None of them allocates; they are called from one thread.
+     */
+    int (*ev_prepare)(snn_pop *p, snn_err *err);
     void (*advance)(snn_pop *p, size_t i, double h_ms);
-    bool (*crossing)(const snn_pop *p, size_t i, double h_ms, double *t_ms);
+    bool (*receive)(snn_pop *p, size_t i, size_t ch, double w);
+    int (*crossing)(const snn_pop *p, size_t i, double h_ms, double *t_ms);
     void (*fire)(snn_pop *p, size_t i);
+    double (*next_spike)(snn_pop *p, size_t i, double now_ms, bool resume);
 } snn_model_type;
 
 /* models/registry.c */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "connect.h"
+#include "sched_event.h"
 
 static double now_s(void)
 {
@@ -188,6 +189,8 @@ int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err
             goto fail;
         }
     }
+    if (spec->integrator == SNN_INTEGRATOR_EVENT && (rc = snn_sched_event_prepare(net, err)))
+        goto fail;
     net->build_s = now_s() - t0;
     *out = net;
     return SNN_OK;
@@ -200,6 +203,7 @@ void snn_net_free(snn_net *net)
 {
     if (!net)
         return;
+    snn_sched_event_free(net->ev);
     for (size_t j = 0; net->projs && j < net->n_projs; j++)
         snn_connect_clear(&net->projs[j]);
     free(net->projs);

@@ -92,6 +92,8 @@ typedef struct snn_net {
     uint64_t *spike_count;       /* n_pops, spikes so far */
     bool plasticity_off;         /* rules are not called (frozen phases) */
     double build_s;              /* wall time of snn_net_build */
+    struct snn_event *ev;        /* event-driven integrator state (sim/sched_event.h),
+                                    NULL for simulation.integrator = "clock" */
 } snn_net;
 
 /*

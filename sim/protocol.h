@@ -4,19 +4,82 @@
  *
  * Each phase shows `samples` images of one split, in dataset order or a
  * seeded permutation, one after the other (sim/present.h), with plasticity
- * on or off.  After every sample of a plastic phase, projections with
- * `normalize` > 0 are normalised.  Phases with features store, per sample,
- * the spike counts of the chosen populations:
+ * on or off.  Phases with features store, per sample, the spike counts of
+ * the chosen populations:
  *   /features/<phase>/<pop>     uint32 [samples, neurons]
  *   /features/<phase>/labels    uint64 [samples]
  *   /features/<phase>/indices   uint64 [samples] (sample index in the split)
  * and the vote evaluation writes /results/vote (attributes accuracy,
  * n_test; datasets assignments [neurons], confusion [10, 10], predictions).
- */
+ *
+ * Random numbers.  Before sample s (0-based position in the phase) of phase
+ * f, every random population's per-block streams (the Poisson input) are
+ * reseeded from (seed, f, s, population, block): a sample's input depends
+ * only on those, never on the thread count or on the order samples run in.
+ *
+ * Frozen phases (plastic = false) are parallel across samples.  Every sample
+ * starts from the network state at the start of the phase (state variables,
+ * refractory counters, pending ring input, spike lists; the adaptive
+ * threshold theta therefore does not creep from sample to sample, as in
+ * Diehl & Cook's test mode) and runs on a per-thread copy of the neurons,
+ * rings and spike lists that shares the read-only projections.  Counts are
+ * bit-identical for any thread count.  After the phase the network holds the
+ * state it had at the phase start again (rings re-aligned), net->step has
+ * advanced by the steps of all samples and the spike/event counters include
+ * them, exactly as if the samples had run one after the other.  When spikes
+ * or state are recorded, or the network has current inputs or spike_times
+ * populations (their schedules follow absolute time), a frozen phase runs
+ * its samples one after the other on the network itself, restoring the
+ * phase-start state (plus traces and streams) before each sample and after
+ * the last: same counts, and the recorder sees every step with its time
+ * (current inputs keep their schedule in absolute time).
+ * Weight snapshots (record.weights) due during a parallel frozen phase are
+ * written after it, with their times, as a sequential run would write them.
+ *
+ * Plastic phases run their samples in order on the network.  After each
+ * sample, in this order: sparse plasticity (a rule with top_k > 0 learning
+ * per spike: the incoming weights of every post neuron that is not among the
+ * top_k with the most spikes in the sample's last presentation, ties to the
+ * lower index, neurons without spikes never among them, are put back to
+ * their values at the sample's start); the rules' on_sample_end hooks
+ * (rules/rule.h; per-stimulus rules, given the counts and the top_k flags);
+ * normalisation of projections with `normalize` > 0; snapshots.
+ *
+ * Direct winner-take-all (stimulus.wta = "POP").  Diehl & Cook's lateral
+ * inhibition without the inhibitory partner population, in its limit of
+ * instant, overwhelming inhibition: at the end of every step (of every
+ * phase, presentation and rest) in which neurons of POP spiked, the membrane
+ * of every other neuron of POP is reset to its V_reset (conductances,
+ * adaptive thresholds and refractory counters are left alone; neurons that
+ * spike in the same step all keep their spikes).  Runs in the clock-driven
+ * scheduler's one-thread end of step, so it does not depend on the thread
+ * count.  The soft form, an inhibitory current to all the others, needs no
+ * option: a projection from POP to itself on its inhibitory receptor,
+ * connector all_to_all without autapses.
+ *
+ * Emergence snapshots.  A plastic phase with snapshot_every = K appends,
+ * before its first sample and after every K-th, the weights of every plastic
+ * projection to /weights/<proj>/{times,values} and the number of plastic
+ * training samples seen so far (over all phases) to
+ *   /weights/<proj>/samples     uint64 [S]
+ * (a projection must then not also be in record.weights).  With probe = N
+ * it also presents the first N images of probe_split (dataset order) with
+ * plasticity off, in parallel on per-thread copies exactly like a frozen
+ * phase (streams from (seed, "probe", image)), and stores
+ *   /probe/samples              uint64 [S]
+ *   /probe/labels               uint64 [N]
+ *   /probe/indices              uint64 [N]
+ *   /probe/<pop>/counts         uint32 [S, N, neurons]
+ * for every population that is a feature of some phase.  The probe runs on
+ * copies and touches nothing of the network: its state, streams, weights,
+ * step and spike counters are exactly as before, so the learning run is
+ * unaffected by probing (bit-identical with and without probe).
+  */
 #ifndef SNN_PROTOCOL_H
 #define SNN_PROTOCOL_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "../io/h5.h"
 #include "../io/idx.h"
@@ -28,7 +91,20 @@ typedef struct snn_protocol_opts {
     void (*progress)(void *ud, size_t phase, size_t done, size_t total);
     void *ud;
     volatile sig_atomic_t *stop;
+    /* Keep every phase's features in the result (snn_protocol_result.features). */
+    bool keep_features;
 } snn_protocol_opts;
+
+/* One phase's features in memory: row s is sample s, its columns the spike
+   counts of the phase's feature populations, concatenated in the phase's
+   feature order (cols = the sum of their sizes). */
+typedef struct snn_phase_features {
+    size_t n;                     /* samples */
+    size_t cols;
+    uint32_t *counts;             /* n * cols, row-major; NULL when cols = 0 */
+    uint64_t *labels;             /* n */
+    uint64_t *indices;            /* n: sample index in the split */
+} snn_phase_features;
 
 typedef struct snn_protocol_result {
     bool evaluated;
@@ -36,6 +112,11 @@ typedef struct snn_protocol_result {
     uint64_t confusion[100];      /* [true * 10 + predicted], 10 classes */
     double samples_per_s[16];     /* per phase (first 16) */
     unsigned boosts[16];          /* total intensity boosts per phase */
+    /* With opts->keep_features: n_phases entries in the spec's phase order,
+       else NULL.  Owned by the result: release with
+       snn_protocol_result_free (also after a failed run). */
+    size_t n_phases;
+    snn_phase_features *features;
 } snn_protocol_result;
 
 /*
@@ -47,5 +128,8 @@ typedef struct snn_protocol_result {
  */
 int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *rec, snn_h5 *h5,
                      const snn_protocol_opts *opts, snn_protocol_result *res, snn_err *err);
+
+/* Free the result's features (NULL-safe; the struct itself is the caller's). */
+void snn_protocol_result_free(snn_protocol_result *res);
 
 #endif

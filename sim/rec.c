@@ -158,7 +158,7 @@ int snn_rec_open(snn_rec **out, const snn_net *net, snn_h5 *h5, snn_err *err)
         free(ids);
         free(names);
         free(units);
-        if (rc || (rc = sample_state(r, s, 0, err)))
+        if (rc || (net->step == 0 && (rc = sample_state(r, s, 0, err))))
             goto fail;
     }
     for (size_t q = 0; q < sp->n_rec_weights; q++) {
@@ -187,7 +187,7 @@ int snn_rec_open(snn_rec **out, const snn_net *net, snn_h5 *h5, snn_err *err)
                                  err);
         free(pre);
         free(post);
-        if (rc || (rc = sample_weights(r, w, 0, err)))
+        if (rc || (net->step == 0 && (rc = sample_weights(r, w, 0, err))))
             goto fail;
     }
     *out = r;
@@ -197,6 +197,35 @@ oom:
 fail:
     snn_rec_free(r);
     return rc;
+}
+
+int snn_rec_spike(snn_rec *r, const snn_pop *p, uint32_t id, double t_ms, snn_err *err)
+{
+    for (size_t q = 0; q < r->n_spk; q++) {
+        rec_spikes *s = &r->spk[q];
+        if (s->pop != p)
+            continue;
+        int rc;
+        if (s->n == s->cap && (rc = flush_spikes(r, s, err)))
+            return rc;
+        s->t[s->n] = t_ms;
+        s->id[s->n++] = id;
+        break;
+    }
+    return SNN_OK;
+}
+
+int snn_rec_sample(snn_rec *r, const snn_net *net, snn_err *err)
+{
+    size_t step = net->step;
+    int rc;
+    for (size_t q = 0; q < r->n_st; q++)
+        if (step % r->st[q].every == 0 && (rc = sample_state(r, &r->st[q], step, err)))
+            return rc;
+    for (size_t q = 0; q < r->n_w; q++)
+        if (step % r->wt[q].every == 0 && (rc = sample_weights(r, &r->wt[q], step, err)))
+            return rc;
+    return SNN_OK;
 }
 
 int snn_rec_step(snn_rec *r, const snn_net *net, snn_err *err)

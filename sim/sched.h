@@ -36,4 +36,12 @@ typedef struct snn_run_opts {
 int snn_sched_clock_run(snn_net *net, size_t n_steps, struct snn_rec *rec,
                         const snn_run_opts *opts, snn_err *err);
 
+/*
+ * snn_sched_run: advance `net` by `n_steps` steps of dt with the integrator
+ * the spec chose (simulation.integrator): snn_sched_clock_run, or
+ * snn_sched_event_run (sim/sched_event.h) when the net was built for it.
+ */
+int snn_sched_run(snn_net *net, size_t n_steps, struct snn_rec *rec, const snn_run_opts *opts,
+                  snn_err *err);
+
 #endif

@@ -9,7 +9,8 @@
  *   3. thread t routes every spike into partition t of each projection
  *      (ring slot k+1+delay mod D of the target), calling the plasticity
  *      hooks of that partition;
- *   4. one thread counts spikes and hands the step to the recorder (while
+ *   4. one thread applies the direct winner-take-all reset (stimulus.wta,
+ *      sim/protocol.h), counts spikes and hands the step to the recorder (while
  *      the others may still deliver, unless weights are plastic).
  * Barriers separate the phases; no atomics, no locks, no allocation.
  */
@@ -92,7 +93,8 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
     snn_pop *post = pj->post;
     size_t D = post->ring_slots;
     uint64_t ev = 0;
-    bool pre_rule = !frozen && pj->rule && pj->rule->type->on_pre;
+    bool rule_on = !frozen && pj->rule && !pj->rule->spike_off;
+    bool pre_rule = rule_on && pj->rule->type->on_pre;
     if (pj->dense) {
         double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
         size_t lo = pt->post_lo, hi = pt->post_hi, n_post = post->n;
@@ -147,8 +149,36 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
         }
     }
     pt->events += ev;
-    if (!frozen && pj->rule && pj->rule->type->on_post)
+    if (rule_on && pj->rule->type->on_post)
         plasticity_post(pj, pt, k);
+}
+
+/* Direct winner-take-all (spec->stim.wta, sim/protocol.h): if neurons of
+   the population spiked in this step, the membrane of every other neuron is
+   reset to V_reset at t_{k+1}.  One thread; delivery never reads V. */
+static void wta_reset(snn_net *net)
+{
+    const snn_stim_spec *st = &net->spec->stim;
+    if (!st->wta)
+        return;
+    snn_pop *p = &net->pops[st->wta_pop];
+    size_t fired = 0;
+    for (size_t b = 0; b < p->n_blk; b++)
+        fired += p->spk[b].n;
+    int v = snn_model_state_index(p->type, "V_m"), r = snn_model_param_index(p->type, "V_reset");
+    if (!fired || v < 0 || r < 0)
+        return;
+    double *V = p->x[v], vr = p->par[r];
+    for (size_t b = 0; b < p->n_blk; b++) {
+        const snn_spikes *s = &p->spk[b];
+        size_t m = 0;
+        for (size_t i = b * SNN_BLOCK; i < snn_blk_end(p, b); i++) {
+            if (m < s->n && s->id[m] == i)
+                m++;
+            else
+                V[i] = vr;
+        }
+    }
 }
 
 /* The one-thread part of a step, after all spikes are routed: count spikes,
@@ -157,6 +187,7 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
 static int end_step(snn_net *net, size_t k, size_t k0, size_t k1, snn_rec *rec,
                     const snn_run_opts *opts, int *status, snn_err *rec_err)
 {
+    wta_reset(net);
     for (size_t i = 0; i < net->n_pops; i++) {
         const snn_pop *p = &net->pops[i];
         uint64_t c = 0;
@@ -198,7 +229,8 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
         apply_currents(net, k0);
     bool plastic = false;
     for (size_t j = 0; j < net->n_projs; j++)
-        plastic |= net->projs[j].rule != NULL && !net->plasticity_off;
+        plastic |= net->projs[j].rule != NULL && !net->projs[j].rule->spike_off &&
+                   !net->plasticity_off;
     if (net->threads <= 1) {
         /* No OpenMP region: even a team of one pays barrier system calls. */
         for (size_t k = k0; k < k1 && !quit; k++) {

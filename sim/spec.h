@@ -13,11 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../io/perturb.h"
+#include "../rules/readout.h"
 #include "model.h"
 
 #define SNN_NAME_MAX 64
 /* Longest delay in steps (per-synapse delays are stored as uint16). */
 #define SNN_MAX_DELAY_STEPS 65535
+
+/* simulation.integrator: clock-driven steps, or exact event-driven times
+   (sim/sched_event.c). */
+enum { SNN_INTEGRATOR_CLOCK = 0, SNN_INTEGRATOR_EVENT = 1 };
 
 /* A number drawn per neuron or per synapse. */
 typedef enum {
@@ -81,6 +87,8 @@ typedef struct snn_proj_spec {
     double *rule_par;              /* rule->n_params values, defaults applied; owned */
     double normalize;              /* > 0: after each sample of a plastic phase, scale each
                                       target's incoming weights to sum to this; 0: off */
+    uint32_t top_k;                /* plasticity.top_k: only the top_k most active post
+                                      neurons of a sample learn; 0: all (sim/protocol.h) */
     snn_where where;
 } snn_proj_spec;
 
@@ -127,6 +135,8 @@ typedef struct snn_stim_spec {
     uint64_t min_spikes;
     double intensity_step;
     unsigned max_boosts;
+    bool wta;                      /* direct winner-take-all in population wta_pop */
+    uint32_t wta_pop;              /* (sim/protocol.h, "Direct winner-take-all") */
 } snn_stim_spec;
 
 /* One phase of an experiment (list `phases`). */
@@ -138,6 +148,9 @@ typedef struct snn_phase_spec {
     bool plastic;                  /* plasticity rules on */
     size_t n_features;
     uint32_t *features;            /* populations whose spike counts are stored; owned */
+    size_t snapshot_every;         /* plastic phases: weights (and probe) every K samples; 0 off */
+    size_t probe;                  /* probe set: the first N images of probe_split; 0 none */
+    int probe_split;               /* 0: training set, 1: test set (default) */
     snn_where where;
 } snn_phase_spec;
 
@@ -149,12 +162,33 @@ typedef struct snn_eval_spec {
     size_t test_phase;             /* phase that is classified */
 } snn_eval_spec;
 
+/* The surrogate-gradient readout (group `readout`, rules/readout.h). */
+typedef struct snn_readout_spec {
+    bool on;
+    bool pixels;                   /* input "pixels": the images (pure backprop) */
+    size_t train_phase;            /* input "features": phase whose features train */
+    size_t test_phase;             /* ... and the phase it is tested on */
+    size_t train_samples;          /* input "pixels": first N of each split; 0 = all */
+    size_t test_samples;
+    snn_readout_cfg cfg;
+} snn_readout_spec;
+
+#define SNN_MAX_PERTURB 16
+
+/* Robustness evaluation (group `robustness`): the test images perturbed. */
+typedef struct snn_robust_spec {
+    size_t n;                      /* perturbations, 0 = none */
+    snn_perturb p[SNN_MAX_PERTURB];
+    uint64_t seed;                 /* seed of the perturbation streams */
+} snn_robust_spec;
+
 typedef struct snn_spec {
     /* simulation */
     double dt_ms;
     double duration_ms;
     uint64_t seed;
     int threads;                   /* 0: OpenMP default */
+    int integrator;                /* SNN_INTEGRATOR_CLOCK (default) or _EVENT */
     /* network */
     size_t n_pops;
     snn_pop_spec *pops;            /* neuron populations and spike sources */
@@ -175,9 +209,15 @@ typedef struct snn_spec {
     size_t n_phases;
     snn_phase_spec *phases;        /* owned */
     snn_eval_spec eval;
+    snn_readout_spec readout;
+    snn_robust_spec robust;
     /* output */
     char output[1024];             /* path of the HDF5 file */
     int compression;               /* deflate level 0..9 */
+    char checkpoint[1040];         /* checkpoint file */
+    size_t ckpt_every_steps;       /* runs without phases; 0 = on signals only */
+    size_t ckpt_every_samples;     /* phases */
+    unsigned ckpt_every_epochs;    /* readout */
     /* provenance */
     char source[1024];             /* parameter file path */
     char *resolved;                /* the full resolved parameter set, libconfig text */

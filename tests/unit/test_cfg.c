@@ -561,6 +561,21 @@ static const bad_case bad_cases[] = {
       "'inh' has 5 neurons and 'exc' has 10"}},
     {"bad_normalize.cfg", "bad_normalize.cfg:7: ",
      {"projections.xe.normalize = -1 pA is outside [0, inf)"}},
+    {"bad_readout_phase.cfg", "bad_readout_phase.cfg:11: ",
+     {"readout.train = \"asign\": no phase is called 'asign'", "did you mean 'assign'?"}},
+    {"bad_readout_nofeat.cfg", "bad_readout_nofeat.cfg:12: ",
+     {"readout.train: phase 'learn' stores no features"}},
+    {"bad_readout_key.cfg", "bad_readout_key.cfg:5: ",
+     {"unknown key 'epochz'", "did you mean 'epochs'?"}},
+    {"bad_readout_choice.cfg", "bad_readout_choice.cfg:5: ",
+     {"readout.surrogate = \"fast_sigmoidd\" is not a known surrogate",
+      "did you mean 'fast_sigmoid'?"}},
+    {"bad_readout_hidden.cfg", "bad_readout_hidden.cfg:5: ",
+     {"readout.hidden has 5 layers; at most 4 hidden layers"}},
+    {"bad_readout_nodata.cfg", "bad_readout_nodata.cfg:3: ",
+     {"readout input \"pixels\" needs a `data` group"}},
+    {"bad_robust.cfg", "bad_robust.cfg:6: ",
+     {"robustness.perturbations[1]", "unknown perturbation 'blur:0.2'", "gauss:S"}},
 };
 
 static void test_bad_files(void **state)
@@ -582,6 +597,43 @@ static void test_bad_files(void **state)
             fail_msg("%s: message \"%s\" does not start with \"%s\"", b->file, err.msg, prefix);
         assert_msg(err.msg, b->want);
     }
+}
+
+/* A pure-backprop readout: no network, no duration; every key resolved. */
+static void test_readout_pixels(void **state)
+{
+    snn_spec *s = load_ok(DATA("good_readout_pixels.cfg"), NULL, 0);
+    const snn_readout_spec *ro = &s->readout;
+    assert_true(ro->on);
+    assert_true(ro->pixels);
+    assert_int_equal(ro->train_samples, 100);
+    assert_int_equal(ro->test_samples, 50);
+    assert_int_equal(ro->cfg.n_hidden, 1);
+    assert_int_equal(ro->cfg.hidden[0], 20);
+    assert_int_equal(ro->cfg.epochs, 2);
+    assert_int_equal(ro->cfg.lr_schedule, SNN_RO_LR_COSINE);
+    assert_int_equal(ro->cfg.norm, SNN_RO_NORM_MAX);
+    assert_int_equal(ro->cfg.surrogate, SNN_RO_SG_FAST_SIGMOID);
+    assert_int_equal(ro->cfg.steps, 25);
+    assert_int_equal(ro->cfg.seed, 3); /* simulation.seed */
+    assert_true(ro->cfg.detach_reset);
+    assert_int_equal(s->n_phases, 0);
+    assert_int_equal(s->n_pops, 0);
+    assert_int_equal(s->robust.n, 3);
+    assert_int_equal(s->robust.p[1].kind, SNN_PERTURB_OCCLUDE);
+    snn_assert_close(s->robust.p[1].level, 0.25, 0, 0);
+    assert_int_equal(s->robust.seed, 1);
+    /* defaults are written into the resolved text */
+    assert_non_null(strstr(s->resolved, "surrogate = \"fast_sigmoid\""));
+    assert_non_null(strstr(s->resolved, "normalize = \"max\""));
+    snn_spec_free(s);
+
+    const char *ov[] = {"readout.rule=random", "readout.decode=max_mem", "readout.seed=9"};
+    s = load_ok(DATA("good_readout_pixels.cfg"), ov, 3);
+    assert_int_equal(s->readout.cfg.rule, SNN_RO_RULE_RANDOM);
+    assert_int_equal(s->readout.cfg.decode, SNN_RO_DEC_MAX_MEM);
+    assert_int_equal(s->readout.cfg.seed, 9);
+    snn_spec_free(s);
 }
 
 static void test_missing_file(void **state)
@@ -1364,6 +1416,7 @@ int main(void)
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_readout_pixels),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_string_errors),
         cmocka_unit_test(test_plasticity),

@@ -542,9 +542,9 @@ static void test_bounds_error(void **state)
         snn_spec_free(s);
     }
     /* Only oja has (and asks for) a post trace. */
-    assert_int_equal(snn_rule_find("hebb")->n_params, 4);
-    assert_int_equal(snn_rule_find("instar")->n_params, 4);
-    assert_int_equal(snn_rule_find("oja")->n_params, 5);
+    assert_int_equal(snn_rule_find("hebb")->n_params, 5);
+    assert_int_equal(snn_rule_find("instar")->n_params, 5);
+    assert_int_equal(snn_rule_find("oja")->n_params, 6);
 }
 
 int main(void)

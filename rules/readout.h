@@ -1,0 +1,255 @@
+/*
+ * rules/readout.h: a spiking readout trained by backpropagation through time
+ * with a surrogate spike derivative (issue 5), as a self-contained library.
+ *
+ * Data: a feature matrix X [n × n_in] (row-major double, e.g. spike counts
+ * of a Hebbian layer or pixels) and labels y[n] < n_classes.
+ *
+ * Per sample the features are normalised (none | max | z-score, statistics
+ * from the training set, see snn_readout_fit_norm) and encoded over T =
+ * `steps` steps of dt_ms: a constant current x·input_gain every step, or
+ * Poisson spikes with probability clamp(x·max_rate_hz·dt_ms/1000, 0, 1)
+ * drawn from a GSL mt19937 stream keyed by (seed, epoch, sample index) only,
+ * so results never depend on batching or on the thread count.
+ *
+ * Layers l = 0..L-1 (0..4 hidden LIF layers, then the output layer), weights
+ * W_l [n_in_l × n_out_l] (pre-major), optional bias b_l [n_out_l].  Per
+ * neuron, per step t (dimensionless membrane units, threshold theta):
+ *     I_t   = x_t W + b                     x_t: layer input at step t
+ *     syn_t = alpha·syn_{t-1} + I_t         alpha = exp(-dt/tau_syn), 0 if tau_syn = 0
+ *     u_t   = beta·v_{t-1} + syn_t          beta  = exp(-dt/tau_mem)
+ *     s_t   = H(u_t - theta)                (smooth mode: sigmoid(slope·(u_t - theta)))
+ *     v_t   = u_t - theta·s_t   (reset "subtract")   or   u_t·(1 - s_t)   (reset "zero")
+ * Spikes s_t of layer l are the input of layer l+1 at the same step.  With
+ * detach_reset the s_t of the reset term is a constant for the gradient.
+ * Decoding: "count" gives logits z = Σ_t s_t of the output layer; "max_mem"
+ * makes the output layer a non-spiking leaky integrator (no threshold, no
+ * reset) and z = max_t u_t.  Loss: softmax cross-entropy, mean over samples.
+ *
+ * Surrogate derivative of H at x = u - theta, slope k (cfg.sg_slope):
+ *     fast_sigmoid (SuperSpike): 1 / (1 + k|x|)^2
+ *     arctan:                    k / (1 + (pi·k·x)^2)
+ *     sigmoid:                   k·σ(kx)(1 - σ(kx))
+ * In smooth mode the forward spike is σ(kx) and its derivative the sigmoid
+ * one whatever cfg.surrogate says, so BPTT equals finite differences.
+ *
+ * Optimiser: Adam with DECOUPLED weight decay (AdamW: p -= lr·(m̂/(√v̂+eps)
+ * + weight_decay·p), weights only, never biases), mini-batches in a seeded
+ * shuffled order, learning-rate schedule per epoch (constant; step: lr ·
+ * gamma^floor(epoch/step_epochs); cosine: lr_min + (lr - lr_min)(1 +
+ * cos(pi·epoch/epochs))/2).  Optional Gaussian update noise of standard
+ * deviation update_noise added to every weight after each update, from its
+ * own seeded stream.  rule "random" replaces, for the layers below the
+ * output, the backpropagated spike gradient by the output layer's current
+ * gradient times a fixed seeded random matrix B_l [n_classes × n_out_l],
+ * entries N(0, 1/n_classes) (direct feedback alignment).
+ *
+ * Alignment recording (record_alignment): after each update, per weight
+ * matrix, cos(ΔW, H) with ΔW the applied change (Adam, decay and noise) and
+ * H = batch mean of r_pre r_post^T, where a rate is the mean over the T steps
+ * of the spikes (per step, not Hz); layer 0's presynaptic "rate" is the
+ * encoded input (Poisson spikes, or x·input_gain under current encoding)
+ * and a non-spiking max_mem output uses its mean membrane.  NaN when ΔW or
+ * H is zero.
+ *
+ * Streams: weights (seed, layer), feedback matrices, the epoch's shuffle
+ * (seed, epoch), Poisson inputs (seed, epoch, sample; evaluation uses a
+ * fixed epoch of its own) and the update noise (one stream, saved in
+ * checkpoints); all GSL mt19937 seeded through sim/rng.h.
+ *
+ * Arithmetic is double throughout; matrix products go through cblas_dgemm
+ * (OpenBLAS).  Each mini-batch is cut into chunks of cfg.chunk samples
+ * whose boundaries depend on the batch only; every chunk owns its workspace
+ * and gradient, an OpenMP loop runs the chunks and the gradients are summed
+ * in chunk order, so results are bit-identical for any thread count.
+ * Nothing is allocated inside the mini-batch loop.  Memory: ceil(batch /
+ * chunk) chunk workspaces of about 8·(4·T·chunk·Σ_l n_out_l + n_params)
+ * bytes each (784-400-10, T 25, chunk 16, batch 128: about 8 × 7.7 MB).
+ */
+#ifndef SNN_READOUT_H
+#define SNN_READOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../io/h5.h"
+#include "../sim/err.h"
+
+#define SNN_READOUT_MAX_HIDDEN 4
+
+enum { SNN_RO_NORM_NONE, SNN_RO_NORM_MAX, SNN_RO_NORM_ZSCORE };
+enum { SNN_RO_ENC_CURRENT, SNN_RO_ENC_POISSON };
+enum { SNN_RO_DEC_COUNT, SNN_RO_DEC_MAX_MEM };
+enum { SNN_RO_SG_FAST_SIGMOID, SNN_RO_SG_ARCTAN, SNN_RO_SG_SIGMOID };
+enum { SNN_RO_RESET_SUBTRACT, SNN_RO_RESET_ZERO };
+enum { SNN_RO_LR_CONSTANT, SNN_RO_LR_STEP, SNN_RO_LR_COSINE };
+enum { SNN_RO_RULE_BACKPROP, SNN_RO_RULE_RANDOM };
+
+/* Plain configuration; snn_readout_cfg_default fills every field. */
+typedef struct snn_readout_cfg {
+    uint64_t seed;          /* master seed: init, shuffle, Poisson, noise, feedback */
+    int norm;               /* SNN_RO_NORM_*: none; max (÷ the training set's
+                               global max); zscore (per feature, population std;
+                               a constant feature maps to 0) */
+    int encode;             /* SNN_RO_ENC_* */
+    unsigned steps;         /* T, time steps per sample */
+    double dt_ms;           /* step (ms) */
+    double input_gain;      /* current encoding: current per unit feature (1) */
+    double max_rate_hz;     /* Poisson encoding: rate of a unit feature (Hz) */
+    unsigned n_hidden;      /* hidden LIF layers, 0..SNN_READOUT_MAX_HIDDEN */
+    unsigned hidden[SNN_READOUT_MAX_HIDDEN]; /* their sizes */
+    double tau_mem_ms;      /* membrane time constant (ms), > 0 */
+    double tau_syn_ms;      /* synaptic current time constant (ms), 0 = none */
+    double threshold;       /* theta (membrane units), > 0 */
+    int reset;              /* SNN_RO_RESET_* */
+    int detach_reset;       /* 1: reset term excluded from the gradient */
+    int decode;             /* SNN_RO_DEC_* */
+    int bias;               /* 1: a trained bias per neuron */
+    int surrogate;          /* SNN_RO_SG_* */
+    double sg_slope;        /* k (1 / membrane unit), > 0 */
+    int smooth;             /* test mode: sigmoid forward spike */
+    double init_gain;       /* W ~ N(0, (init_gain)^2 / n_in_l) */
+    double lr;              /* Adam learning rate */
+    double adam_beta1, adam_beta2, adam_eps;
+    double weight_decay;    /* decoupled (AdamW), weights only */
+    unsigned batch;         /* mini-batch size (samples) */
+    unsigned epochs;        /* epochs snn_readout_train runs (also curve capacity) */
+    int shuffle;            /* 1: seeded reshuffle of the training set each epoch */
+    int lr_schedule;        /* SNN_RO_LR_* */
+    unsigned lr_step_epochs;/* step schedule: epochs per decay */
+    double lr_gamma;        /* step schedule factor */
+    double lr_min;          /* cosine schedule floor */
+    double update_noise;    /* σ of Gaussian noise added to each weight update (0 = off) */
+    int rule;               /* SNN_RO_RULE_* */
+    int record_alignment;   /* 1: cosine(ΔW, Hebbian term) per update and matrix */
+    int record_weights;     /* 1: keep the weights after each epoch for /readout/weights */
+    unsigned chunk;         /* samples per work chunk (fixed; not a thread count) */
+    double sparse_density;  /* a layer whose input is spikes (Poisson input, or hidden
+                               spikes outside smooth mode) uses row-sparse sums instead
+                               of dgemm for I and dL/dW when at most this fraction of
+                               a chunk's inputs spike; 0 = always dgemm, 1 = always
+                               sparse.  Only the summation order differs. */
+} snn_readout_cfg;
+
+typedef struct snn_readout snn_readout;
+
+/* Per-epoch statistics returned by snn_readout_train_epoch. */
+typedef struct snn_readout_epoch {
+    unsigned epoch;         /* 0-based index of the epoch just trained */
+    double loss;            /* mean cross-entropy over the epoch's samples (before each update) */
+    double train_accuracy;  /* fraction correct on the fly (before each update) */
+    double test_accuracy;   /* filled by snn_readout_train; NaN without test data */
+    double learning_rate;   /* lr used in this epoch */
+    double time_s;          /* wall time of the epoch (s) */
+} snn_readout_epoch;
+
+/* Defaults: seed 1, no normalisation, current encoding, T 25, dt 1 ms, gain
+   1, 100 Hz, no hidden layer, tau_mem 10 ms, tau_syn 0, theta 1, subtract,
+   detach_reset 1, count, bias 1, fast sigmoid slope 10, Adam 1e-3 / 0.9 /
+   0.999 / 1e-8, no decay, batch 128, 10 epochs, shuffle, constant lr,
+   chunk 16, sparse_density 0.125. */
+void snn_readout_cfg_default(snn_readout_cfg *c);
+
+/* Validate `c`: SNN_ECFG naming the key, the value and the allowed range. */
+int snn_readout_cfg_check(const snn_readout_cfg *c, snn_err *err);
+
+/* Names of the enum values ("none", "max", "zscore", ...), for files and
+   messages; snn_readout_choice parses them back (SNN_ECFG on a bad name). */
+const char *snn_readout_choice_name(const char *key, int value);
+int snn_readout_choice(const char *key, const char *name, int *value, snn_err *err);
+
+/*
+ * snn_readout_create: validate `cfg` (copied) and build a learner for n_in
+ * features and n_classes classes: weights initialised from the seed, Adam
+ * state zero, every work buffer allocated.  *out is taken by the caller
+ * (snn_readout_free).  SNN_ECFG on a bad configuration, SNN_ENOMEM.
+ */
+int snn_readout_create(snn_readout **out, const snn_readout_cfg *cfg, size_t n_in,
+                       size_t n_classes, snn_err *err);
+void snn_readout_free(snn_readout *r);
+
+/* Fit the normalisation statistics on the training matrix X [n × n_in]
+   (a no-op for norm none); they are applied to every later input. */
+int snn_readout_fit_norm(snn_readout *r, const double *X, size_t n, snn_err *err);
+/* Normalisation statistics: x' = (x - shift[i]) · scale[i] (borrowed). */
+void snn_readout_norm(const snn_readout *r, const double **shift, const double **scale);
+
+/*
+ * snn_readout_train_epoch: one epoch of mini-batch training on X, y (n
+ * samples, borrowed).  Records the curves (loss, train accuracy, lr, time;
+ * test accuracy NaN until snn_readout_train fills it) and, if enabled, the
+ * weights and the alignment.  Fails with SNN_ECFG after cfg.epochs epochs
+ * (the curve capacity) or on a label >= n_classes.
+ */
+int snn_readout_train_epoch(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                            snn_readout_epoch *stats, snn_err *err);
+
+/*
+ * snn_readout_evaluate: classify X (n samples).  acc, confusion [C × C]
+ * (row = true label) and predictions [n] may each be NULL.  The result is
+ * also kept for snn_readout_write_h5 (/readout/results).  Prediction: the
+ * largest logit, ties to the lowest class.
+ */
+int snn_readout_evaluate(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                         double *acc, uint64_t *confusion, uint64_t *predictions, snn_err *err);
+
+typedef int (*snn_readout_epoch_fn)(void *ctx, const snn_readout_epoch *stats, snn_err *err);
+
+/* Fit the normalisation on the training set if no epoch ran yet, then train
+   the remaining epochs up to cfg.epochs, evaluating on the test set (may be
+   n_test = 0) after each; `cb` (may be NULL) is called after each epoch and
+   stops the run by returning non-zero (that code is returned). */
+int snn_readout_train(snn_readout *r, const double *Xtr, const uint8_t *ytr, size_t ntr,
+                      const double *Xte, const uint8_t *yte, size_t nte,
+                      snn_readout_epoch_fn cb, void *ctx, snn_err *err);
+
+/* Write the /readout group: attributes (every configuration value), curves,
+   weights (record_weights), alignment (record_alignment) and the last
+   evaluation's results; the layout is listed in rules/readout_io.c. */
+int snn_readout_write_h5(const snn_readout *r, snn_h5 *h, snn_err *err);
+
+/* ---- checkpoints ----
+   The blob holds the whole learner state: parameters, Adam moments and
+   step count, epochs done, normalisation statistics, the update-noise
+   stream's raw GSL state (the shuffle and Poisson streams are keyed by
+   epoch and sample), curves, weight snapshots and the alignment record,
+   with a version, the learner's shape and a checksum.  Host byte order. */
+size_t snn_readout_blob_size(const snn_readout *r);
+/* Write exactly snn_readout_blob_size(r) bytes into buf (size `len`). */
+int snn_readout_save(const snn_readout *r, void *buf, size_t len, snn_err *err);
+/* Restore into a learner created with the same configuration and sizes:
+   SNN_ECFG if the blob is short, corrupt, of another version or shape. */
+int snn_readout_load(snn_readout *r, const void *buf, size_t len, snn_err *err);
+
+/* ---- introspection and test hooks ---- */
+size_t snn_readout_n_layers(const snn_readout *r);
+/* Layer l's weights [n_in_l × n_out_l] (bias = 0) or bias [n_out_l] (bias =
+   1, NULL without biases); *n gets the element count.  Borrowed, writable. */
+double *snn_readout_param(snn_readout *r, size_t l, int bias, size_t *n);
+unsigned snn_readout_epochs_done(const snn_readout *r);
+/* rule random: the feedback matrix B_l [n_classes × n_out_l] of hidden
+   layer l (NULL otherwise); borrowed, writable (tests). */
+double *snn_readout_feedback(snn_readout *r, size_t l, size_t *n);
+/* Curve "loss", "train_accuracy", "test_accuracy", "learning_rate" or
+   "epoch_time_s" ([epochs done], borrowed), NULL for another name. */
+const double *snn_readout_curve(const snn_readout *r, const char *name);
+
+/*
+ * snn_readout_loss_and_grad: mean loss over the n samples and its gradient
+ * with respect to every parameter, laid out like snn_readout_param (for each
+ * layer W_l then b_l) in grad (length snn_readout_n_params).  Uses the
+ * current epoch's Poisson streams; does not change the learner's state.
+ */
+size_t snn_readout_n_params(const snn_readout *r);
+int snn_readout_loss_and_grad(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                              double *loss, double *grad, snn_err *err);
+
+/* Surrogate derivative of kind SNN_RO_SG_* at x = u - theta with slope k. */
+double snn_readout_surrogate(int kind, double k, double x);
+
+/* One AdamW step on n parameters at step count t >= 1 (after increment):
+   m, v updated in place; decay applies weight_decay·p (pass 0 for biases). */
+void snn_readout_adam(double *p, double *m, double *v, const double *g, size_t n, uint64_t t,
+                      double lr, double beta1, double beta2, double eps, double weight_decay);
+
+#endif
