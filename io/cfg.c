@@ -2770,6 +2770,63 @@ static int parse_readout(ctx *c, config_setting_t *g)
     return SNN_OK;
 }
 
+/* Copy of phase `base` showing its images under perturbation k; returns its
+   index in *at (an existing copy is reused). */
+static int robust_phase(ctx *c, config_setting_t *g, size_t base, size_t k, size_t *at)
+{
+    snn_spec *sp = c->spec;
+    char name[SNN_NAME_MAX];
+    if (snprintf(name, sizeof name, "%s_perturb%zu", sp->phases[base].name, k + 1) >=
+        (int)sizeof name)
+        return fail(c, g, "phase name '%s' is too long to name its perturbed copies",
+                    sp->phases[base].name);
+    for (size_t f = 0; f < sp->n_phases; f++)
+        if (strcmp(sp->phases[f].name, name) == 0) {
+            if (sp->phases[f].perturb.kind == SNN_PERTURB_NONE)
+                return fail(c, g, "%s: the phase name '%s' is taken; it names the copy of phase "
+                            "'%s' under perturbation %zu", pth(c, g), name,
+                            sp->phases[base].name, k + 1);
+            *at = f;
+            return SNN_OK;
+        }
+    snn_phase_spec *ph = realloc(sp->phases, (sp->n_phases + 1) * sizeof *ph);
+    if (!ph)
+        return oom(c);
+    sp->phases = ph;
+    snn_phase_spec *cp = &ph[sp->n_phases];
+    *cp = ph[base];
+    snprintf(cp->name, sizeof cp->name, "%s", name);
+    cp->features = malloc((cp->n_features + 1) * sizeof *cp->features);
+    if (!cp->features)
+        return oom(c);
+    memcpy(cp->features, ph[base].features, cp->n_features * sizeof *cp->features);
+    cp->plastic = false;
+    cp->snapshot_every = 0;
+    cp->probe = 0;
+    cp->perturb = sp->robust.p[k];
+    cp->perturb_seed = sp->robust.seed;
+    *at = sp->n_phases++;
+    return SNN_OK;
+}
+
+/* The perturbed copies of the test phases of evaluate and readout. */
+static int robust_phases(ctx *c, config_setting_t *g)
+{
+    snn_spec *sp = c->spec;
+    snn_robust_spec *rb = &sp->robust;
+    for (size_t k = 0; k < SNN_MAX_PERTURB; k++)
+        rb->vote_phase[k] = rb->readout_phase[k] = SIZE_MAX;
+    for (size_t k = 0; k < rb->n; k++) {
+        int rc;
+        if (sp->eval.vote && (rc = robust_phase(c, g, sp->eval.test_phase, k, &rb->vote_phase[k])))
+            return rc;
+        if (sp->readout.on && !sp->readout.pixels &&
+            (rc = robust_phase(c, g, sp->readout.test_phase, k, &rb->readout_phase[k])))
+            return rc;
+    }
+    return SNN_OK;
+}
+
 static int parse_robust(ctx *c, config_setting_t *g)
 {
     snn_robust_spec *rb = &c->spec->robust;
@@ -2803,7 +2860,7 @@ static int parse_robust(ctx *c, config_setting_t *g)
     if ((rc = int_def(c, g, &rb_keys[RB_SEED], &v, &s)))
         return rc;
     rb->seed = (uint64_t)v;
-    return SNN_OK;
+    return robust_phases(c, g);
 }
 
 /* ---- simulation ------------------------------------------------------------ */

@@ -618,7 +618,7 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
                                   err);
     if (!rc) {
         phase_progress pg = {tty, quiet, sp, now_s(), 0, 0};
-        snn_protocol_opts po = {show_phase_progress, &pg, &g_stop, false};
+        snn_protocol_opts po = {show_phase_progress, &pg, &g_stop, sp->readout.on};
         const snn_dataset *const cs[2] = {split[0], split[1]};
         rc = snn_protocol_run(net, cs, rec, h, &po, res, err);
     }
@@ -655,6 +655,11 @@ static void print_phases(FILE *out, const snn_spec *sp, const snn_protocol_resul
         for (int d = 0; d < 10; d++)
             fprintf(out, " %5llu", (unsigned long long)res->confusion[c * 10 + d]);
         fputc('\n', out);
+    }
+    for (size_t k = 0; k < sp->robust.n; k++) {
+        char name[32];
+        snn_perturb_format(&sp->robust.p[k], name, sizeof name);
+        fprintf(out, "  vote under %-16s %.2f %%\n", name, 100.0 * res->robust_vote[k]);
     }
 }
 
@@ -718,6 +723,44 @@ static int readout_ckpt_write(void *ud, const void *blob, size_t len, snn_err *e
     k->len = len;
     return snn_checkpoint_write(k->sp->checkpoint, k->sp, k->net, NULL, k->h, "readout",
                                 readout_ckpt_items, k, err);
+}
+
+/* The readout on the features of the phases (the hybrid pipeline). */
+static int readout_on_features(const snn_spec *sp, const snn_protocol_result *pres, snn_h5 *h,
+                               const run_args *a, snn_readout_run_result *rr, snn_err *err)
+{
+    const snn_readout_spec *ro = &sp->readout;
+    const snn_robust_spec *rb = &sp->robust;
+    size_t phase[2 + SNN_MAX_PERTURB], n_sets = 2;
+    phase[0] = ro->train_phase;
+    phase[1] = ro->test_phase;
+    for (size_t k = 0; k < rb->n; k++)
+        phase[n_sets++] = rb->readout_phase[k];
+    uint8_t *lab[2 + SNN_MAX_PERTURB] = {NULL};
+    snn_feature_set set[2 + SNN_MAX_PERTURB];
+    int rc = SNN_OK;
+    for (size_t q = 0; q < n_sets && !rc; q++) {
+        const snn_phase_features *f = &pres->features[phase[q]];
+        if (!(lab[q] = malloc(f->n + 1))) {
+            rc = snn_err_set(err, SNN_ENOMEM, "out of memory for the readout's labels");
+            break;
+        }
+        for (size_t i = 0; i < f->n; i++)
+            lab[q][i] = (uint8_t)f->labels[i];
+        set[q] = (snn_feature_set){.counts = f->counts, .labels = lab[q], .n = f->n,
+                                   .dim = f->cols};
+    }
+    if (!rc) {
+        snn_readout_inputs in = {.train = set[0], .test = set[1]};
+        for (size_t k = 0; k < rb->n; k++)
+            in.robust[k] = set[2 + k];
+        epoch_progress ep = {a->quiet, now_s()};
+        snn_readout_run_opts o = {.epoch = show_epoch, .ud = &ep, .stop = &g_stop};
+        rc = snn_readout_run(sp, &in, h, &o, rr, err);
+    }
+    for (size_t q = 0; q < n_sets; q++)
+        free(lab[q]);
+    return rc;
 }
 
 /* A run without a network: the readout on the pixels (pure backprop);
@@ -884,6 +927,9 @@ static int do_run(const run_args *a, const char *cmdline)
 
     snn_h5 *h = NULL;
     snn_rec *rec = NULL;
+    snn_protocol_result pres;
+    snn_readout_run_result rres;
+    memset(&pres, 0, sizeof pres);
     if (ck) {
         rc = snn_checkpoint_restore(ck, sp, net, &h, &err);
         if (!rc && !a->quiet)
@@ -901,12 +947,13 @@ static int do_run(const run_args *a, const char *cmdline)
     snn_run_opts opts = {.progress = show_progress, .ud = &pg,
                          .progress_every = net->n_steps / 200 + 1, .stop = &g_stop};
     double t0 = now_s();
-    snn_protocol_result pres;
     if (sp->n_phases)
         rc = run_phases(net, sp, rec, h, a->quiet, tty, &pres, &err);
     else
         rc = simulate(net, sp, rec, h, &opts, a->quiet, &err);
     double sim_s = now_s() - t0;
+    if (!rc && sp->readout.on)
+        rc = readout_on_features(sp, &pres, h, a, &rres, &err);
     if (rc)
         goto done;
     if ((rc = snn_rec_flush(rec, &err)))
@@ -936,9 +983,12 @@ static int do_run(const run_args *a, const char *cmdline)
         print_summary(stdout, net, sim_s);
         if (sp->n_phases)
             print_phases(stdout, sp, &pres);
+        if (sp->readout.on)
+            print_readout(stdout, sp, &rres);
         printf("wrote %s\n", sp->output);
     }
 done:
+    snn_protocol_result_free(&pres);
     snn_rec_free(rec);
     if (h) {
         snn_err e2;

@@ -16,6 +16,7 @@
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_randist.h>
 
+#include "../io/perturb.h"
 #include "../rules/vote.h"
 #include "present.h"
 #include "rng.h"
@@ -706,6 +707,50 @@ static int write_phase(snn_h5 *h5, const snn_net *net, const snn_phase_spec *ph,
     return snn_h5_write_u64(h5, path, o->indices, o->n, err);
 }
 
+/* The vote, with the assignments of the clean phases, on each perturbed
+   copy of the test phase; /results/robustness/vote. */
+static int vote_robust(const snn_net *net, const snn_spec *sp, const phase_out *outs, size_t qt,
+                       const int32_t *assign, snn_h5 *h5, snn_protocol_result *res,
+                       snn_err *err)
+{
+    const snn_robust_spec *rb = &sp->robust;
+    if (rb->n == 0)
+        return SNN_OK;
+    size_t n = net->pops[sp->eval.pop].n;
+    double acc[SNN_MAX_PERTURB + 1];
+    char names[SNN_MAX_PERTURB * 32 + 8] = "none";
+    acc[0] = res->accuracy;
+    int rc = SNN_OK;
+    for (size_t k = 0; k < rb->n && !rc; k++) {
+        const phase_out *o = &outs[rb->vote_phase[k]];
+        double *ct = malloc((o->n * n + 1) * sizeof *ct);
+        uint8_t *lt = malloc(o->n + 1);
+        int32_t *pred = malloc((o->n + 1) * sizeof *pred);
+        if (!ct || !lt || !pred)
+            rc = snn_err_set(err, SNN_ENOMEM, "out of memory for the robustness vote");
+        for (size_t m = 0; !rc && m < o->n * n; m++)
+            ct[m] = o->counts[qt][m];
+        for (size_t s = 0; !rc && s < o->n; s++)
+            lt[s] = (uint8_t)o->labels[s];
+        if (!rc && !(rc = snn_vote_predict(ct, o->n, n, assign, N_CLASSES, pred, err)))
+            res->robust_vote[k] = acc[k + 1] =
+                snn_vote_accuracy(pred, lt, o->n, N_CLASSES, NULL);
+        free(ct);
+        free(lt);
+        free(pred);
+        char one[32];
+        snn_perturb_format(&rb->p[k], one, sizeof one);
+        strcat(names, ",");
+        strcat(names, one);
+    }
+    if (!rc && h5 &&
+        !(rc = snn_h5_write_f64(h5, "/results/robustness/vote/accuracy", acc, rb->n + 1, NULL,
+                                err)) &&
+        !(rc = snn_h5_attr_str(h5, "/results/robustness/vote", "perturbations", names, err)))
+        rc = snn_h5_attr_u64(h5, "/results/robustness/vote", "seed", rb->seed, err);
+    return rc;
+}
+
 static int evaluate(snn_net *net, const snn_spec *sp, phase_out *outs, snn_h5 *h5,
                     snn_protocol_result *res, snn_err *err)
 {
@@ -742,6 +787,8 @@ static int evaluate(snn_net *net, const snn_spec *sp, phase_out *outs, snn_h5 *h
         goto done;
     res->accuracy = snn_vote_accuracy(pred, lt, ot->n, N_CLASSES, res->confusion);
     res->evaluated = true;
+    if ((rc = vote_robust(net, sp, outs, qt, assign, h5, res, err)))
+        goto done;
     if (h5) {
         uint64_t *tmp = malloc((n > ot->n ? n : ot->n) * sizeof *tmp + 1);
         if (!tmp) {
@@ -1071,12 +1118,22 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
     int rc = snapper_init(&sn, net, split, h5, err);
     uint64_t seen = 0;
     bool par_ok = frozen_parallel_ok(net, rec);
+    snn_dataset *perturbed = NULL;
     for (size_t f = 0; f < sp->n_phases && !rc; f++) {
         const snn_phase_spec *ph = &sp->phases[f];
         const snn_dataset *d = split[ph->split];
         if (!d) {
             rc = snn_err_set(err, SNN_EINTERNAL, "phase '%s': its split was not loaded", ph->name);
             break;
+        }
+        snn_dataset_free(perturbed);
+        perturbed = NULL;
+        if (ph->perturb.kind != SNN_PERTURB_NONE) {
+            /* image i of the split is perturbed from stream (seed, kind, i),
+               as the pixel readout does it (io/perturb.h) */
+            if ((rc = snn_perturb_dataset(d, &ph->perturb, ph->perturb_seed, &perturbed, err)))
+                break;
+            d = perturbed;
         }
         if (ph->samples > d->n) {
             rc = snn_err_set(err, SNN_ECFG,
@@ -1142,6 +1199,7 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
         if (!rc && h5)
             rc = write_phase(h5, net, ph, o, err);
     }
+    snn_dataset_free(perturbed);
     snn_net_set_plastic(net, true);
     if (!rc)
         rc = snapper_write(&sn, net, err);

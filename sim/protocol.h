@@ -112,6 +112,7 @@ typedef struct snn_protocol_result {
     uint64_t confusion[100];      /* [true * 10 + predicted], 10 classes */
     double samples_per_s[16];     /* per phase (first 16) */
     unsigned boosts[16];          /* total intensity boosts per phase */
+    double robust_vote[SNN_MAX_PERTURB]; /* vote accuracy under each robustness perturbation */
     /* With opts->keep_features: n_phases entries in the spec's phase order,
        else NULL.  Owned by the result: release with
        snn_protocol_result_free (also after a failed run). */

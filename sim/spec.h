@@ -151,6 +151,8 @@ typedef struct snn_phase_spec {
     size_t snapshot_every;         /* plastic phases: weights (and probe) every K samples; 0 off */
     size_t probe;                  /* probe set: the first N images of probe_split; 0 none */
     int probe_split;               /* 0: training set, 1: test set (default) */
+    snn_perturb perturb;           /* images perturbed (robustness copies of a test phase) */
+    uint64_t perturb_seed;
     snn_where where;
 } snn_phase_spec;
 
@@ -180,6 +182,10 @@ typedef struct snn_robust_spec {
     size_t n;                      /* perturbations, 0 = none */
     snn_perturb p[SNN_MAX_PERTURB];
     uint64_t seed;                 /* seed of the perturbation streams */
+    /* The phases added for them (copies of the test phases of evaluate and
+       readout, named "<test>_perturb<k>", k from 1), or SIZE_MAX. */
+    size_t vote_phase[SNN_MAX_PERTURB];
+    size_t readout_phase[SNN_MAX_PERTURB];
 } snn_robust_spec;
 
 typedef struct snn_spec {
