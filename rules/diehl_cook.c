@@ -116,8 +116,23 @@ static void diehl_cook_on_pre(const snn_rule *r, const snn_proj *pj, uint32_t pr
 {
     const diehl_cook_consts *c = r->consts;
     const double *y = c->x_post;
-    for (size_t m = 0; m < n; m++)
-        w[m] = clip(w[m] - c->eta_pre * y[post[m]] * pow_mu(fmax(w[m], 0.0), c->mu), c->w_max);
+    const double eta = c->eta_pre, hi = c->w_max;
+    if (n == 0)
+        return;
+    if (c->mu == 1.0 && post[n - 1] - post[0] == n - 1) {
+        /* The common case (mu = 1, a row of consecutive targets, e.g. all to
+           all): a contiguous loop that vectorises.  Same arithmetic as below. */
+        const double *yc = y + post[0];
+        for (size_t m = 0; m < n; m++) {
+            double b = w[m] > 0.0 ? w[m] : 0.0;
+            w[m] = clip(w[m] - eta * yc[m] * b, hi);
+        }
+        return;
+    }
+    for (size_t m = 0; m < n; m++) {
+        double b = w[m] > 0.0 ? w[m] : 0.0;
+        w[m] = clip(w[m] - eta * y[post[m]] * pow_mu(b, c->mu), hi);
+    }
 }
 
 /*
@@ -132,9 +147,8 @@ static void diehl_cook_on_post(const snn_rule *r, const snn_proj *pj, uint32_t p
     const diehl_cook_consts *c = r->consts;
     const double *x = c->x_pre;
     for (size_t m = 0; m < n; m++) {
-        double wq = w[pos[m]];
-        w[pos[m]] = clip(wq + c->eta_post * (x[pre[m]] - c->x_tar) *
-                                  pow_mu(fmax(c->w_max - wq, 0.0), c->mu),
+        double wq = w[pos[m]], b = c->w_max - wq;
+        w[pos[m]] = clip(wq + c->eta_post * (x[pre[m]] - c->x_tar) * pow_mu(b > 0.0 ? b : 0.0, c->mu),
                          c->w_max);
     }
 }
