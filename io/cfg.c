@@ -114,7 +114,7 @@ static const key_desc top_keys[TOP_N] = {
     [TOP_OUTPUT] = {"output", V_GROUP, NULL, 0, 0, 0, 0, NULL, "the HDF5 result file"},
 };
 
-enum { SIM_DT, SIM_DURATION, SIM_SEED, SIM_THREADS, SIM_INTEGRATOR, SIM_N };
+enum { SIM_DT, SIM_DURATION, SIM_SEED, SIM_THREADS, SIM_INTEGRATOR, SIM_PAR_LEARN, SIM_N };
 static const key_desc sim_keys[SIM_N] = {
     [SIM_DT] = {"dt_ms", V_NUM, "ms", 0.1, 0.0, 10.0, K_LO_OPEN, NULL, "integration time step"},
     [SIM_DURATION] = {"duration_ms", V_NUM, "ms", 0.0, 0.0, INFINITY, K_NODEF | K_LO_OPEN,
@@ -128,6 +128,10 @@ static const key_desc sim_keys[SIM_N] = {
     [SIM_INTEGRATOR] = {"integrator", V_STR, NULL, 0, 0, 0, 0, "\"clock\"",
                         "\"clock\": clock-driven steps of dt_ms (OpenMP); \"event\": exact "
                         "continuous spike times, single-threaded (lif, poisson, spike_times)"},
+    [SIM_PAR_LEARN] = {"parallel_learning", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
+                       "phases: plastic phases step the network on every thread too; by "
+                       "default on one (a barrier per step costs more than a small network's "
+                       "update); results are identical either way"},
 };
 
 enum { POP_MODEL, POP_SIZE, POP_INIT, POP_N };
@@ -2894,6 +2898,11 @@ static int parse_sim(ctx *c, config_setting_t *g)
         (!s && (rc = add_int(c, g, sim_keys[SIM_THREADS].key, v))))
         return rc;
     sp->threads = (int)v;
+    bool pl;
+    if ((rc = get_bool(c, g, &sim_keys[SIM_PAR_LEARN], &pl, &s)) ||
+        (!s && (rc = add_bool(c, g, sim_keys[SIM_PAR_LEARN].key, pl))))
+        return rc;
+    sp->parallel_learning = pl;
     const char *integ;
     if ((rc = get_str(c, g, &sim_keys[SIM_INTEGRATOR], &integ, &s)))
         return rc;

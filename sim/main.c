@@ -18,6 +18,7 @@
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@
 #endif
 
 static volatile sig_atomic_t g_stop = 0;
+/* A checkpoint was written by this run (phases or readout stage). */
+static int g_ckpt_taken = 0;
 
 static void on_signal(int sig)
 {
@@ -123,9 +126,12 @@ static const char *const usage_run =
     "  -h, --help              this text\n"
     "\n"
     "Checkpoints (output.checkpoint, default OUT.h5.ckpt) are written every\n"
-    "output.checkpoint_every_ms of simulated time, _samples of the phases or\n"
-    "_epochs of the readout, and on SIGINT or SIGTERM, which stop the run at the\n"
-    "next step, sample or epoch boundary: the result file is then not written.\n"
+    "output.checkpoint_every_ms of simulated time (runs without phases),\n"
+    "_samples of a plastic phase (and at every phase boundary) or _epochs of the\n"
+    "readout, and on SIGINT or SIGTERM, which stop the run at the next step,\n"
+    "plastic sample or epoch boundary (a frozen phase is abandoned and redone\n"
+    "from its start): the result file is then not written.  --resume continues\n"
+    "any stage (simulation, phases, readout) on any thread count.\n"
     "\n"
     "exit status: 0 ok, 1 run-time error, 2 bad parameters, 130 interrupted\n"
     "(a checkpoint was written)\n";
@@ -595,9 +601,39 @@ static void show_phase_progress(void *ud, size_t phase, size_t done, size_t tota
     fflush(stderr);
 }
 
-/* Load the splits the phases use and run them. */
+/* Checkpoints of the phases (stage "phases"): the network, the output and
+   the protocol's items (sim/protocol.h). */
+typedef struct phases_ckpt {
+    const snn_spec *sp;
+    const snn_net *net;
+    snn_rec *rec;
+    snn_h5 *h;
+    const snn_protocol_ckpt *pc;
+} phases_ckpt;
+
+static int phases_ckpt_items(void *ud, snn_ckpt *c, snn_err *err)
+{
+    const phases_ckpt *k = ud;
+    snn_state_io io = snn_ckpt_io(c);
+    return snn_protocol_ckpt_save(k->pc, &io, err);
+}
+
+static int phases_ckpt_write(void *ud, const snn_protocol_ckpt *pc, snn_err *err)
+{
+    phases_ckpt *k = ud;
+    k->pc = pc;
+    int rc = snn_checkpoint_write(k->sp->checkpoint, k->sp, k->net, k->rec, k->h, "phases",
+                                  phases_ckpt_items, k, err);
+    if (!rc)
+        g_ckpt_taken = 1;
+    return rc;
+}
+
+/* Load the splits the phases use and run them; `ck` (may be NULL) is a
+   checkpoint of stage "phases" to continue from (the network and the
+   output already restored from it). */
 static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h, int quiet,
-                      int tty, snn_protocol_result *res, snn_err *err)
+                      int tty, snn_ckpt *ck, snn_protocol_result *res, snn_err *err)
 {
     snn_dataset *split[2] = {NULL, NULL};
     size_t need[2] = {0, 0};
@@ -618,7 +654,15 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
                                   err);
     if (!rc) {
         phase_progress pg = {tty, quiet, sp, now_s(), 0, 0};
-        snn_protocol_opts po = {show_phase_progress, &pg, &g_stop, sp->readout.on};
+        phases_ckpt pk = {.sp = sp, .net = net, .rec = rec, .h = h};
+        snn_state_io io;
+        if (ck)
+            io = snn_ckpt_io(ck);
+        snn_protocol_opts po = {.progress = show_phase_progress, .ud = &pg, .stop = &g_stop,
+                                .keep_features = sp->readout.on,
+                                .checkpoint = phases_ckpt_write, .ckpt_ud = &pk,
+                                .ckpt_every = sp->ckpt_every_samples,
+                                .resume = ck ? &io : NULL};
         const snn_dataset *const cs[2] = {split[0], split[1]};
         rc = snn_protocol_run(net, cs, rec, h, &po, res, err);
     }
@@ -702,6 +746,7 @@ static void print_readout(FILE *out, const snn_spec *sp, const snn_readout_run_r
 typedef struct readout_ckpt {
     const snn_spec *sp;
     const snn_net *net;
+    snn_rec *rec;                  /* flushed before the image (may be NULL) */
     snn_h5 *h;
     const void *blob;
     size_t len;
@@ -721,21 +766,153 @@ static int readout_ckpt_write(void *ud, const void *blob, size_t len, snn_err *e
     readout_ckpt *k = ud;
     k->blob = blob;
     k->len = len;
-    return snn_checkpoint_write(k->sp->checkpoint, k->sp, k->net, NULL, k->h, "readout",
-                                readout_ckpt_items, k, err);
+    int rc = snn_checkpoint_write(k->sp->checkpoint, k->sp, k->net, k->rec, k->h, "readout",
+                                  readout_ckpt_items, k, err);
+    if (!rc)
+        g_ckpt_taken = 1;
+    return rc;
 }
 
-/* The readout on the features of the phases (the hybrid pipeline). */
-static int readout_on_features(const snn_spec *sp, const snn_protocol_result *pres, snn_h5 *h,
+/* The phases a hybrid readout reads: train, test, and the robustness
+   copies of the test phase. */
+static size_t readout_phases(const snn_spec *sp, size_t *phase)
+{
+    size_t n = 0;
+    phase[n++] = sp->readout.train_phase;
+    phase[n++] = sp->readout.test_phase;
+    for (size_t k = 0; k < sp->robust.n; k++)
+        phase[n++] = sp->robust.readout_phase[k];
+    return n;
+}
+
+/*
+ * The readout stage of a hybrid run checkpoints what it needs of the
+ * phases, so that resuming does not redo them:
+ *   readout/phases/<f>/dims      uint64 [samples, columns]
+ *   readout/phases/<f>/counts    uint32 [samples * columns]
+ *   readout/phases/<f>/labels    uint64 [samples]
+ *   readout/vote/accuracy        float64 [1 + perturbations] (clean, robust)
+ *   readout/vote/confusion       uint64 [100]
+ *   readout/vote/head            uint32 [evaluated, boosts per phase (16)]
+ *   readout/vote/samples_per_s   float64 [16]
+ * (the vote results for the summary printed at the end; the result file
+ * already holds them).
+ */
+typedef struct pres_ckpt {
+    const snn_spec *sp;
+    const snn_protocol_result *pres;
+} pres_ckpt;
+
+static int pres_ckpt_items(void *ud, snn_ckpt *c, snn_err *err)
+{
+    const pres_ckpt *k = ud;
+    const snn_protocol_result *r = k->pres;
+    snn_state_io io = snn_ckpt_io(c);
+    size_t phase[2 + SNN_MAX_PERTURB], n = readout_phases(k->sp, phase);
+    char name[96];
+    int rc = SNN_OK;
+    for (size_t q = 0; q < n && !rc; q++) {
+        const snn_phase_features *f = &r->features[phase[q]];
+        size_t e = 0;
+        while (e < q && phase[e] != phase[q])
+            e++;
+        if (e < q)
+            continue; /* listed twice */
+        uint64_t dims[2] = {f->n, f->cols};
+        snprintf(name, sizeof name, "readout/phases/%zu/dims", phase[q]);
+        if ((rc = io.put(io.ud, name, SNN_ST_U64, dims, 2, err)))
+            break;
+        snprintf(name, sizeof name, "readout/phases/%zu/labels", phase[q]);
+        if ((rc = io.put(io.ud, name, SNN_ST_U64, f->labels, f->n, err)))
+            break;
+        snprintf(name, sizeof name, "readout/phases/%zu/counts", phase[q]);
+        if (f->n && f->cols)
+            rc = io.put(io.ud, name, SNN_ST_U32, f->counts, f->n * f->cols, err);
+    }
+    double acc[1 + SNN_MAX_PERTURB] = {r->accuracy};
+    memcpy(acc + 1, r->robust_vote, sizeof r->robust_vote);
+    uint32_t head[17] = {r->evaluated};
+    for (size_t f = 0; f < 16; f++)
+        head[1 + f] = r->boosts[f];
+    if (!rc)
+        rc = io.put(io.ud, "readout/vote/accuracy", SNN_ST_F64, acc, 1 + SNN_MAX_PERTURB, err);
+    if (!rc)
+        rc = io.put(io.ud, "readout/vote/confusion", SNN_ST_U64, r->confusion, 100, err);
+    if (!rc)
+        rc = io.put(io.ud, "readout/vote/head", SNN_ST_U32, head, 17, err);
+    if (!rc)
+        rc = io.put(io.ud, "readout/vote/samples_per_s", SNN_ST_F64, r->samples_per_s, 16, err);
+    return rc;
+}
+
+/* The inverse: r->features gets the readout's phases (the others empty). */
+static int pres_ckpt_load(snn_ckpt *c, const snn_spec *sp, snn_protocol_result *r, snn_err *err)
+{
+    snn_state_io io = snn_ckpt_io(c);
+    memset(r, 0, sizeof *r);
+    if (!(r->features = calloc(sp->n_phases + 1, sizeof *r->features)))
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory restoring the features");
+    r->n_phases = sp->n_phases;
+    size_t phase[2 + SNN_MAX_PERTURB], n = readout_phases(sp, phase);
+    char name[96];
+    int rc = SNN_OK;
+    for (size_t q = 0; q < n && !rc; q++) {
+        snn_phase_features *f = &r->features[phase[q]];
+        if (f->labels)
+            continue; /* listed twice */
+        uint64_t dims[2];
+        snprintf(name, sizeof name, "readout/phases/%zu/dims", phase[q]);
+        if ((rc = io.get(io.ud, name, SNN_ST_U64, dims, 2, err)))
+            break;
+        if (dims[0] != sp->phases[phase[q]].samples || dims[1] > SIZE_MAX / (dims[0] + 1)) {
+            rc = snn_err_set(err, SNN_ECFG, "checkpoint: the features of phase '%s' do not fit "
+                             "the run", sp->phases[phase[q]].name);
+            break;
+        }
+        f->n = dims[0];
+        f->cols = dims[1];
+        f->labels = malloc((f->n + 1) * sizeof *f->labels);
+        f->counts = f->cols ? malloc((f->n * f->cols + 1) * sizeof *f->counts) : NULL;
+        if (!f->labels || (f->cols && !f->counts)) {
+            rc = snn_err_set(err, SNN_ENOMEM, "out of memory restoring the features");
+            break;
+        }
+        snprintf(name, sizeof name, "readout/phases/%zu/labels", phase[q]);
+        if ((rc = io.get(io.ud, name, SNN_ST_U64, f->labels, f->n, err)))
+            break;
+        snprintf(name, sizeof name, "readout/phases/%zu/counts", phase[q]);
+        if (f->n && f->cols)
+            rc = io.get(io.ud, name, SNN_ST_U32, f->counts, f->n * f->cols, err);
+    }
+    double acc[1 + SNN_MAX_PERTURB];
+    uint32_t head[17];
+    if (!rc)
+        rc = io.get(io.ud, "readout/vote/accuracy", SNN_ST_F64, acc, 1 + SNN_MAX_PERTURB, err);
+    if (!rc)
+        rc = io.get(io.ud, "readout/vote/confusion", SNN_ST_U64, r->confusion, 100, err);
+    if (!rc)
+        rc = io.get(io.ud, "readout/vote/head", SNN_ST_U32, head, 17, err);
+    if (!rc)
+        rc = io.get(io.ud, "readout/vote/samples_per_s", SNN_ST_F64, r->samples_per_s, 16, err);
+    if (!rc) {
+        r->accuracy = acc[0];
+        memcpy(r->robust_vote, acc + 1, sizeof r->robust_vote);
+        r->evaluated = head[0] != 0;
+        for (size_t f = 0; f < 16; f++)
+            r->boosts[f] = head[1 + f];
+    }
+    return rc;
+}
+
+/* The readout on the features of the phases (the hybrid pipeline),
+   checkpointing between epochs (stage "readout"); `ck` (may be NULL) is a
+   checkpoint of that stage to continue from. */
+static int readout_on_features(const snn_spec *sp, const snn_protocol_result *pres,
+                               const snn_net *net, snn_rec *rec, snn_h5 *h, snn_ckpt *ck,
                                const run_args *a, snn_readout_run_result *rr, snn_err *err)
 {
-    const snn_readout_spec *ro = &sp->readout;
     const snn_robust_spec *rb = &sp->robust;
-    size_t phase[2 + SNN_MAX_PERTURB], n_sets = 2;
-    phase[0] = ro->train_phase;
-    phase[1] = ro->test_phase;
-    for (size_t k = 0; k < rb->n; k++)
-        phase[n_sets++] = rb->readout_phase[k];
+    size_t phase[2 + SNN_MAX_PERTURB], n_sets = readout_phases(sp, phase);
     uint8_t *lab[2 + SNN_MAX_PERTURB] = {NULL};
     snn_feature_set set[2 + SNN_MAX_PERTURB];
     int rc = SNN_OK;
@@ -754,9 +931,21 @@ static int readout_on_features(const snn_spec *sp, const snn_protocol_result *pr
         snn_readout_inputs in = {.train = set[0], .test = set[1]};
         for (size_t k = 0; k < rb->n; k++)
             in.robust[k] = set[2 + k];
+        unsigned char *blob = NULL;
+        size_t blen = 0;
+        if (ck)
+            rc = snn_ckpt_get_blob(ck, "readout/blob", &blob, &blen, err);
         epoch_progress ep = {a->quiet, now_s()};
-        snn_readout_run_opts o = {.epoch = show_epoch, .ud = &ep, .stop = &g_stop};
-        rc = snn_readout_run(sp, &in, h, &o, rr, err);
+        pres_ckpt pk = {.sp = sp, .pres = pres};
+        readout_ckpt rk = {.sp = sp, .net = net, .rec = rec, .h = h, .more = pres_ckpt_items,
+                           .more_ud = &pk};
+        snn_readout_run_opts o = {.epoch = show_epoch, .ud = &ep, .stop = &g_stop,
+                                  .checkpoint = readout_ckpt_write, .ckpt_ud = &rk,
+                                  .every = sp->ckpt_every_epochs, .resume = blob,
+                                  .resume_len = blen};
+        if (!rc)
+            rc = snn_readout_run(sp, &in, h, &o, rr, err);
+        free(blob);
     }
     for (size_t q = 0; q < n_sets; q++)
         free(lab[q]);
@@ -902,9 +1091,21 @@ static int do_run(const run_args *a, const char *cmdline)
     free(ov);
     if (rc)
         return fail(&err);
-    if (ck && strcmp(stage, "simulate") != 0) {
-        /* phases and readout stages resume through their own paths below */
+    /* The stage a checkpoint was taken in must be one this run has. */
+    bool hybrid = sp->n_phases && sp->readout.on;
+    if (ck && !(strcmp(stage, "simulate") == 0 ? sp->n_phases == 0
+                : strcmp(stage, "phases") == 0  ? sp->n_phases > 0
+                : strcmp(stage, "readout") == 0 ? hybrid || (sp->n_pops == 0 && sp->readout.on)
+                                                : false)) {
+        fprintf(stderr, "snn: error: %s: checkpoint of stage '%s', which this run does not "
+                        "have\n", a->resume, stage);
+        snn_ckpt_close(ck, 0, NULL);
+        free(stage);
+        snn_spec_free(sp);
+        return 2;
     }
+    snn_ckpt *ck_phases = ck && strcmp(stage, "phases") == 0 ? ck : NULL;
+    snn_ckpt *ck_readout = ck && strcmp(stage, "readout") == 0 ? ck : NULL;
 
     if (sp->n_pops == 0 && sp->readout.on && sp->readout.pixels) {
         rc = run_pixels(sp, a, cmdline, ck);
@@ -947,13 +1148,15 @@ static int do_run(const run_args *a, const char *cmdline)
     snn_run_opts opts = {.progress = show_progress, .ud = &pg,
                          .progress_every = net->n_steps / 200 + 1, .stop = &g_stop};
     double t0 = now_s();
-    if (sp->n_phases)
-        rc = run_phases(net, sp, rec, h, a->quiet, tty, &pres, &err);
+    if (ck_readout) /* the phases are done: their features are in the checkpoint */
+        rc = pres_ckpt_load(ck_readout, sp, &pres, &err);
+    else if (sp->n_phases)
+        rc = run_phases(net, sp, rec, h, a->quiet, tty, ck_phases, &pres, &err);
     else
         rc = simulate(net, sp, rec, h, &opts, a->quiet, &err);
     double sim_s = now_s() - t0;
     if (!rc && sp->readout.on)
-        rc = readout_on_features(sp, &pres, h, a, &rres, &err);
+        rc = readout_on_features(sp, &pres, net, rec, h, ck_readout, a, &rres, &err);
     if (rc)
         goto done;
     if ((rc = snn_rec_flush(rec, &err)))
@@ -997,8 +1200,12 @@ done:
     int code = 0;
     if (rc) {
         code = fail(&err);
+        /* (the last checkpoint taken is the one to resume from) */
+        if (rc == SNN_EINTR && g_ckpt_taken && sp->n_phases)
+            fprintf(stderr, "snn: checkpoint written to %s: finish with `snn run --resume %s`\n",
+                    sp->checkpoint, sp->checkpoint);
         fprintf(stderr, "snn: no output written to %s\n", sp->output);
-    } else if (ck || sp->ckpt_every_steps) {
+    } else if (ck || sp->ckpt_every_steps || g_ckpt_taken) {
         /* finished: the checkpoint has served */
         remove(sp->checkpoint);
     }

@@ -91,6 +91,8 @@ typedef struct snn_net {
     snn_work *work;              /* every (population, block), canonical order */
     uint64_t *spike_count;       /* n_pops, spikes so far */
     bool plasticity_off;         /* rules are not called (frozen phases) */
+    bool serial;                 /* step on the calling thread only, partition after
+                                    partition (same results; no barriers) */
     double build_s;              /* wall time of snn_net_build */
     struct snn_event *ev;        /* event-driven integrator state (sim/sched_event.h),
                                     NULL for simulation.integrator = "clock" */
@@ -100,9 +102,11 @@ typedef struct snn_net {
  * snn_net_build: allocate and connect the network described by `spec`
  * (borrowed).  Connectivity, weights and delays are drawn per target block
  * from that block's stream, so they do not depend on the thread count.
- * `threads` <= 0 takes spec->threads, then the OpenMP default.
+ * `threads` <= 0 takes spec->threads, then the OpenMP default cut to one
+ * thread per 32 blocks of neurons and sources (at least one; sim/net.c).
  */
 int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err);
+
 void snn_net_free(snn_net *net);
 
 /* Switch every plasticity rule off (frozen weights) or back on. */

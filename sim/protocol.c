@@ -8,6 +8,7 @@
 #include "protocol.h"
 
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,6 +688,187 @@ static int snapper_write(const snapper *sn, const snn_net *net, snn_err *err)
     return rc;
 }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+struct snn_protocol_ckpt {
+    const snn_net *net;
+    const phase_out *outs;
+    const snn_protocol_result *res;
+    const snapper *sn;
+    size_t f, done;            /* phase, samples done in it */
+    uint64_t seen;             /* plastic samples seen */
+};
+
+void snn_protocol_ckpt_pos(const snn_protocol_ckpt *pc, size_t *phase, size_t *done)
+{
+    *phase = pc->f;
+    *done = pc->done;
+}
+
+/* Item names of phase f's features (q = SIZE_MAX: labels, q = SIZE_MAX - 1:
+   indices). */
+static void phase_item(char *name, size_t len, size_t f, size_t q)
+{
+    if (q == SIZE_MAX)
+        snprintf(name, len, "protocol/phases/%zu/labels", f);
+    else if (q == SIZE_MAX - 1)
+        snprintf(name, len, "protocol/phases/%zu/indices", f);
+    else
+        snprintf(name, len, "protocol/phases/%zu/counts/%zu", f, q);
+}
+
+/* Put (load = false) or get (load = true) the first `rows` samples of
+   phase f's outputs (buffers allocated for all its samples). */
+static int phase_rows(const snn_state_io *io, bool load, const snn_net *net, size_t f,
+                      phase_out *o, size_t rows, snn_err *err)
+{
+    const snn_phase_spec *ph = &net->spec->phases[f];
+    char name[128];
+    int rc;
+    phase_item(name, sizeof name, f, SIZE_MAX);
+    rc = load ? io->get(io->ud, name, SNN_ST_U64, o->labels, rows, err)
+              : io->put(io->ud, name, SNN_ST_U64, o->labels, rows, err);
+    if (rc)
+        return rc;
+    phase_item(name, sizeof name, f, SIZE_MAX - 1);
+    rc = load ? io->get(io->ud, name, SNN_ST_U64, o->indices, rows, err)
+              : io->put(io->ud, name, SNN_ST_U64, o->indices, rows, err);
+    for (size_t q = 0; !rc && q < ph->n_features; q++) {
+        size_t m = rows * net->pops[ph->features[q]].n;
+        phase_item(name, sizeof name, f, q);
+        rc = load ? io->get(io->ud, name, SNN_ST_U32, o->counts[q], m, err)
+                  : io->put(io->ud, name, SNN_ST_U32, o->counts[q], m, err);
+    }
+    return rc;
+}
+
+int snn_protocol_ckpt_save(const snn_protocol_ckpt *pc, const snn_state_io *io, snn_err *err)
+{
+    const snn_net *net = pc->net;
+    const snn_spec *sp = net->spec;
+    const snapper *sn = pc->sn;
+    uint64_t pos[5] = {sp->n_phases, pc->f, pc->done, pc->seen, sn->S};
+    int rc = io->put(io->ud, "protocol/pos", SNN_ST_U64, pos, 5, err);
+    uint32_t b[16];
+    for (size_t f = 0; f < 16; f++)
+        b[f] = pc->res->boosts[f];
+    if (!rc)
+        rc = io->put(io->ud, "protocol/boosts", SNN_ST_U32, b, 16, err);
+    if (!rc)
+        rc = io->put(io->ud, "protocol/samples_per_s", SNN_ST_F64, pc->res->samples_per_s, 16,
+                     err);
+    for (size_t f = 0; !rc && f <= pc->f && f < sp->n_phases; f++) {
+        size_t rows = f < pc->f ? pc->outs[f].n : pc->done;
+        if (rows)
+            rc = phase_rows(io, false, net, f, (phase_out *)&pc->outs[f], rows, err);
+    }
+    if (!rc && sn->S)
+        rc = io->put(io->ud, "protocol/snap/samples", SNN_ST_U64, sn->samples, sn->S, err);
+    char name[128];
+    for (size_t q = 0; !rc && sn->S && q < sn->n_pops; q++) {
+        snprintf(name, sizeof name, "protocol/snap/counts/%zu", q);
+        rc = io->put(io->ud, name, SNN_ST_U32, sn->counts[q],
+                     sn->S * sn->N * net->pops[sn->pops[q]].n, err);
+    }
+    return rc;
+}
+
+/*
+ * resume_load: the checkpoint's position (*f0, *s0, *seen), boosts, the
+ * complete phases' outputs (allocated here) and the snapshots.  The current
+ * phase's first *s0 rows are loaded by the phase loop (phase_rows) once
+ * its buffers exist.
+ */
+static int resume_load(const snn_state_io *io, const snn_net *net, phase_out *outs,
+                       snn_protocol_result *res, snapper *sn, size_t *f0, size_t *s0,
+                       uint64_t *seen, snn_err *err)
+{
+    const snn_spec *sp = net->spec;
+    uint64_t pos[5];
+    int rc = io->get(io->ud, "protocol/pos", SNN_ST_U64, pos, 5, err);
+    if (rc)
+        return rc;
+    if (pos[0] != sp->n_phases || pos[1] > sp->n_phases ||
+        (pos[1] < sp->n_phases && pos[2] >= sp->phases[pos[1]].samples) ||
+        (pos[1] < sp->n_phases && pos[2] && !sp->phases[pos[1]].plastic) ||
+        (pos[1] == sp->n_phases && pos[2] != 0) || (!sn->on && pos[4]))
+        SNN_FAIL(err, SNN_ECFG, "checkpoint: protocol position (phase %llu, sample %llu) does "
+                 "not fit the run's %zu phases", (unsigned long long)pos[1],
+                 (unsigned long long)pos[2], sp->n_phases);
+    *f0 = pos[1];
+    *s0 = pos[2];
+    *seen = pos[3];
+    uint32_t b[16];
+    if ((rc = io->get(io->ud, "protocol/boosts", SNN_ST_U32, b, 16, err)))
+        return rc;
+    for (size_t f = 0; f < 16; f++)
+        res->boosts[f] = b[f];
+    if ((rc = io->get(io->ud, "protocol/samples_per_s", SNN_ST_F64, res->samples_per_s, 16, err)))
+        return rc;
+    for (size_t f = 0; f < *f0; f++) {
+        const snn_phase_spec *ph = &sp->phases[f];
+        phase_out *o = &outs[f];
+        o->n = ph->samples;
+        o->labels = malloc((o->n + 1) * sizeof *o->labels);
+        o->indices = malloc((o->n + 1) * sizeof *o->indices);
+        o->counts = calloc(ph->n_features + 1, sizeof *o->counts);
+        bool ok = o->labels && o->indices && o->counts;
+        for (size_t q = 0; ok && q < ph->n_features; q++)
+            ok = (o->counts[q] = malloc(o->n * net->pops[ph->features[q]].n *
+                                        sizeof(uint32_t) + 1)) != NULL;
+        if (!ok)
+            SNN_FAIL(err, SNN_ENOMEM, "out of memory restoring phase '%s'", ph->name);
+        if ((rc = phase_rows(io, true, net, f, o, o->n, err)))
+            return rc;
+    }
+    while (sn->cap < pos[4])
+        if ((rc = snapper_grow(sn, net, err)))
+            return rc;
+    sn->S = pos[4];
+    if (sn->S && (rc = io->get(io->ud, "protocol/snap/samples", SNN_ST_U64, sn->samples, sn->S,
+                               err)))
+        return rc;
+    char name[128];
+    for (size_t q = 0; sn->S && q < sn->n_pops; q++) {
+        snprintf(name, sizeof name, "protocol/snap/counts/%zu", q);
+        if ((rc = io->get(io->ud, name, SNN_ST_U32, sn->counts[q],
+                          sn->S * sn->N * net->pops[sn->pops[q]].n, err)))
+            return rc;
+    }
+    return SNN_OK;
+}
+
+/* The run's checkpoint state and the callback. */
+typedef struct ckpt_ctx {
+    const snn_protocol_opts *opts;
+    snn_protocol_ckpt pc;      /* outs, res, sn, net fixed; position set per call */
+} ckpt_ctx;
+
+/* Take a checkpoint at (f, done) when one is due (`due`) or the run is being
+   stopped; a stop then ends the run with SNN_EINTR. */
+static int take_ckpt(ckpt_ctx *k, size_t f, size_t done, uint64_t seen, bool due, snn_err *err)
+{
+    const snn_protocol_opts *o = k->opts;
+    bool stop = o && o->stop && *o->stop;
+    if (!stop && !due)
+        return SNN_OK;
+    if (o && o->checkpoint) {
+        k->pc.f = f;
+        k->pc.done = done;
+        k->pc.seen = seen;
+        int rc = o->checkpoint(o->ckpt_ud, &k->pc, err);
+        if (rc)
+            return rc;
+    }
+    if (!stop)
+        return SNN_OK;
+    const snn_spec *sp = k->pc.net->spec;
+    if (f < sp->n_phases)
+        SNN_FAIL(err, SNN_EINTR, "interrupted in phase '%s' after %zu of %zu samples",
+                 sp->phases[f].name, done, sp->phases[f].samples);
+    SNN_FAIL(err, SNN_EINTR, "interrupted after the last phase");
+}
+
 /* ---- output --------------------------------------------------------------- */
 
 static int write_phase(snn_h5 *h5, const snn_net *net, const snn_phase_spec *ph,
@@ -889,6 +1071,9 @@ typedef struct phase_ctx {
     snn_rec *rec;
     const snn_protocol_opts *opts;
     snn_protocol_result *res;
+    struct ckpt_ctx *ck;
+    uint64_t *seen;            /* plastic samples seen */
+    size_t s0;                 /* first sample to run (resume) */
 } phase_ctx;
 
 /* A frozen phase on per-thread copies, then the network re-aligned. */
@@ -916,6 +1101,12 @@ static int frozen_parallel(phase_ctx *c, snn_err *err)
         if (c->opts && c->opts->progress)
             c->opts->progress(c->opts->ud, c->f, 0, n);
         rc = run_parallel(net, reps, T, &job, err);
+        if (rc == SNN_EINTR) {
+            /* Abandoned: the network is still at the phase start, where a
+               resumed run redoes the phase. */
+            int r2 = take_ckpt(c->ck, c->f, 0, *c->seen, true, err);
+            rc = r2 ? r2 : SNN_EINTR;
+        }
     }
     if (!rc) {
         size_t total = 0;
@@ -1051,10 +1242,11 @@ static int plastic(phase_ctx *c, snapper *sn, uint64_t *seen, snn_err *err)
         if (rc)
             goto done;
     }
-    if (snap && (sn->S == 0 || sn->samples[sn->S - 1] != *seen) &&
+    if (snap && c->s0 == 0 && (sn->S == 0 || sn->samples[sn->S - 1] != *seen) &&
         (rc = snapshot(sn, net, reps, T, &c->pr, *seen, err)))
         goto done;
-    for (size_t s = 0; s < c->o->n && !rc; s++) {
+    size_t every = c->opts ? c->opts->ckpt_every : 0;
+    for (size_t s = c->s0; s < c->o->n && !rc; s++) {
         size_t i = c->idx[s];
         for (size_t q = 0; q < nf; q++)
             row[q] = c->o->counts[q] + s * net->pops[cnt[q]].n;
@@ -1089,6 +1281,9 @@ static int plastic(phase_ctx *c, snapper *sn, uint64_t *seen, snn_err *err)
             break;
         if (c->opts && c->opts->progress)
             c->opts->progress(c->opts->ud, c->f, s + 1, c->o->n);
+        if (s + 1 < c->o->n &&
+            (rc = take_ckpt(c->ck, c->f, s + 1, *seen, every && (s + 1) % every == 0, err)))
+            break;
     }
 done:
     for (int t = 0; t < built; t++)
@@ -1119,7 +1314,11 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
     uint64_t seen = 0;
     bool par_ok = frozen_parallel_ok(net, rec);
     snn_dataset *perturbed = NULL;
-    for (size_t f = 0; f < sp->n_phases && !rc; f++) {
+    size_t f0 = 0, s0 = 0, every = opts ? opts->ckpt_every : 0;
+    ckpt_ctx k = {.opts = opts, .pc = {.net = net, .outs = outs, .res = res, .sn = &sn}};
+    if (!rc && opts && opts->resume)
+        rc = resume_load(opts->resume, net, outs, res, &sn, &f0, &s0, &seen, err);
+    for (size_t f = f0; f < sp->n_phases && !rc; f++) {
         const snn_phase_spec *ph = &sp->phases[f];
         const snn_dataset *d = split[ph->split];
         if (!d) {
@@ -1174,6 +1373,12 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
             o->labels[s] = d->labels[idx[s]];
             o->indices[s] = idx[s];
         }
+        size_t first = f == f0 ? s0 : 0;
+        if (first && (rc = phase_rows(opts->resume, true, net, f, o, first, err))) {
+            free(idx);
+            free(row);
+            break;
+        }
         phase_ctx c = {
             .net = net, .ph = ph, .f = f, .d = d, .idx = idx, .o = o, .rec = rec, .opts = opts,
             .res = res,
@@ -1182,8 +1387,17 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
                    .rest_ms = sp->stim.rest_ms, .watch = sp->stim.watch,
                    .min_spikes = sp->stim.min_spikes, .intensity_step = sp->stim.intensity_step,
                    .max_boosts = sp->stim.max_boosts, .n_count = ph->n_features,
-                   .count = ph->features, .rec = rec, .stop = opts ? opts->stop : NULL}};
+                   .count = ph->features, .rec = rec, .stop = opts ? opts->stop : NULL},
+            .ck = &k, .seen = &seen, .s0 = first};
+        /* Only the copies of a parallel frozen phase stop inside a sample:
+           plastic phases stop between samples (take_ckpt), and a frozen
+           phase on the network itself is finished first. */
+        if (ph->plastic || !par_ok)
+            c.pr.stop = NULL;
         snn_net_set_plastic(net, ph->plastic);
+        /* learning steps the network partition after partition on one thread
+           unless simulation.parallel_learning (identical results) */
+        net->serial = ph->plastic && !sp->parallel_learning;
         double t0 = now_s();
         if (ph->plastic)
             rc = plastic(&c, &sn, &seen, err);
@@ -1193,14 +1407,17 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
             rc = frozen_sequential(&c, row, err);
         double el = now_s() - t0;
         if (f < 16)
-            res->samples_per_s[f] = el > 0 ? (double)o->n / el : 0;
+            res->samples_per_s[f] = el > 0 ? (double)(o->n - first) / el : 0;
         free(idx);
         free(row);
         if (!rc && h5)
             rc = write_phase(h5, net, ph, o, err);
+        if (!rc)
+            rc = take_ckpt(&k, f + 1, 0, seen, every > 0, err);
     }
     snn_dataset_free(perturbed);
     snn_net_set_plastic(net, true);
+    net->serial = false;
     if (!rc)
         rc = snapper_write(&sn, net, err);
     if (!rc && sp->eval.vote)

@@ -85,14 +85,38 @@
 #include "../io/idx.h"
 #include "net.h"
 #include "rec.h"
+#include "state.h"
+
+/* The protocol's position and data at a checkpoint (opaque; valid only
+   during the checkpoint callback). */
+typedef struct snn_protocol_ckpt snn_protocol_ckpt;
 
 typedef struct snn_protocol_opts {
     /* Called after every sample (one thread): phase index, samples done. */
     void (*progress)(void *ud, size_t phase, size_t done, size_t total);
     void *ud;
+    /* Non-zero: stop at the next sample boundary of a plastic phase, or
+       abandon a frozen phase on per-thread copies (it is redone from its
+       start on resume; a frozen phase on the network itself is finished
+       first), take a checkpoint and return SNN_EINTR. */
     volatile sig_atomic_t *stop;
     /* Keep every phase's features in the result (snn_protocol_result.features). */
     bool keep_features;
+    /* Checkpoints (may be NULL): called (one thread, network at a sample
+       boundary, recorder and output as they stand) every `ckpt_every`
+       samples of a plastic phase and at every phase boundary when
+       ckpt_every > 0, and when `stop` ends the run.  The callback saves the
+       network and the output itself, and the protocol's items through
+       snn_protocol_ckpt_save; a failure ends the run with its error. */
+    int (*checkpoint)(void *ud, const snn_protocol_ckpt *pc, snn_err *err);
+    void *ckpt_ud;
+    size_t ckpt_every;
+    /* Resume (may be NULL): the items of such a checkpoint; `net` and the
+       output must already hold the checkpoint's network state and image
+       (sim/checkpoint.h).  The run continues where the checkpoint was
+       taken and finishes bit-identically to a run that never stopped (for
+       any thread count on either side). */
+    const snn_state_io *resume;
 } snn_protocol_opts;
 
 /* One phase's features in memory: row s is sample s, its columns the spike
@@ -129,6 +153,25 @@ typedef struct snn_protocol_result {
  */
 int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *rec, snn_h5 *h5,
                      const snn_protocol_opts *opts, snn_protocol_result *res, snn_err *err);
+
+/*
+ * snn_protocol_ckpt_save: write the protocol's items through io->put:
+ *   protocol/pos          uint64 [n_phases, phase, samples done in it,
+ *                         plastic samples seen, weight snapshots taken]
+ *   protocol/boosts       uint32 [16]  (intensity boosts per phase so far)
+ *   protocol/phases/<f>/{labels,indices}  uint64 [rows]
+ *   protocol/phases/<f>/counts/<q>        uint32 [rows * size of feature q]
+ *                         (phases before the current one: all samples;
+ *                         the current one: the samples done)
+ *   protocol/snap/samples uint64 [S], protocol/snap/counts/<q> uint32
+ *                         [S * probe images * size] (emergence snapshots)
+ * Wall-clock values (samples_per_s) are not saved: a resumed phase reports
+ * the rate of its resumed part.
+ */
+int snn_protocol_ckpt_save(const snn_protocol_ckpt *pc, const snn_state_io *io, snn_err *err);
+/* Where a checkpoint stands: phase index (n_phases: all phases done) and
+   samples done in it. */
+void snn_protocol_ckpt_pos(const snn_protocol_ckpt *pc, size_t *phase, size_t *done);
 
 /* Free the result's features (NULL-safe; the struct itself is the caller's). */
 void snn_protocol_result_free(snn_protocol_result *res);

@@ -77,7 +77,8 @@ static int on_epoch(void *ud, const snn_readout_epoch *st, snn_err *err)
     unsigned done = st->epoch + 1;
     if (o && o->epoch)
         o->epoch(o->ud, done, e->total, st->loss, st->train_accuracy, st->test_accuracy);
-    bool stop = o && o->stop && *o->stop;
+    /* a stop after the last epoch lets the run finish: only testing is left */
+    bool stop = o && o->stop && *o->stop && done < e->total;
     if (o && o->checkpoint && done < e->total && (stop || (o->every && done % o->every == 0))) {
         int rc = save_blob(e, err);
         if (rc)

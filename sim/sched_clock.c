@@ -118,6 +118,9 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
         const size_t *row = pt->row;
         const uint32_t *col = pt->col;
         const double *w = pt->w;
+        /* one ring slot for a homogeneous delay */
+        double *dst = pt->delay ? NULL
+                                : snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
         for (size_t b = 0; b < pre->n_blk; b++) {
             const snn_spikes *s = &pre->spk[b];
             for (size_t m = 0; m < s->n; m++) {
@@ -130,13 +133,11 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
                 double mu = (double)s->mult[m];
                 if (pt->delay) {
                     for (size_t q = k0; q < k1; q++) {
-                        double *dst = snn_pop_slot(post, (k + 1 + pt->delay[q]) % D,
-                                                   (size_t)pj->channel);
-                        dst[col[q]] += mu * w[q];
+                        double *slot = snn_pop_slot(post, (k + 1 + pt->delay[q]) % D,
+                                                    (size_t)pj->channel);
+                        slot[col[q]] += mu * w[q];
                     }
                 } else {
-                    double *dst =
-                        snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
                     if (s->mult[m] == 1)
                         for (size_t q = k0; q < k1; q++)
                             dst[col[q]] += w[q];
@@ -231,7 +232,7 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
     for (size_t j = 0; j < net->n_projs; j++)
         plastic |= net->projs[j].rule != NULL && !net->projs[j].rule->spike_off &&
                    !net->plasticity_off;
-    if (net->threads <= 1) {
+    if (net->threads <= 1 || net->serial) {
         /* No OpenMP region: even a team of one pays barrier system calls. */
         for (size_t k = k0; k < k1 && !quit; k++) {
             for (size_t w = 0; w < net->n_work; w++) {

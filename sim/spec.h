@@ -195,6 +195,7 @@ typedef struct snn_spec {
     uint64_t seed;
     int threads;                   /* 0: OpenMP default */
     int integrator;                /* SNN_INTEGRATOR_CLOCK (default) or _EVENT */
+    bool parallel_learning;        /* plastic phases use every thread (default: one) */
     /* network */
     size_t n_pops;
     snn_pop_spec *pops;            /* neuron populations and spike sources */

@@ -173,6 +173,15 @@ static int proj_items(st_ctx *c, snn_proj *pj)
     if (!rc && c->load)
         snn_net_set_weights(pj, w);
     free(w);
+    /* Events delivered (the run's synaptic_events): one total, which a
+       network built with another thread count keeps in its first part. */
+    uint64_t ev = 0;
+    for (size_t t = 0; !c->load && t < pj->n_parts; t++)
+        ev += pj->parts[t].events;
+    snprintf(name, sizeof name, "projs/%s/events", pj->spec->name);
+    if (!rc && !(rc = item(c, name, SNN_ST_U64, &ev, 1)) && c->load)
+        for (size_t t = 0; t < pj->n_parts; t++)
+            pj->parts[t].events = t == 0 ? ev : 0;
     return rc;
 }
 
@@ -183,7 +192,8 @@ static int net_items(st_ctx *c, snn_net *net)
     if (rc)
         return rc;
     if (c->load) {
-        if (head[0] > net->n_steps)
+        /* (runs with phases step past simulation.duration_ms: no bound) */
+        if (net->spec->n_phases == 0 && head[0] > net->n_steps)
             SNN_FAIL(c->err, SNN_ECFG, "checkpoint: step %llu is past the run's %zu steps",
                      (unsigned long long)head[0], net->n_steps);
         net->step = head[0];

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/integ/test_resume.sh: a run stopped by SIGINT writes a checkpoint,
 # leaves no result file, and `snn run --resume` (with another thread count)
-# finishes it with a result file identical, dataset by dataset, to an
+# finishes it with a result file identical, dataset by dataset and attribute
+# by attribute (wall-clock values aside, listed below), to an
 # uninterrupted run's.  Periodic checkpoints do not change the results.
+# Stages: a plain simulation, the readout on pixels, and the phases and the
+# readout of the hybrid pipeline (with and without emergence snapshots).
 #
 # Usage (from CTest): bash test_resume.sh <snn-binary> <source-dir>
 set -u
@@ -15,6 +18,38 @@ work=$(mktemp -d ./test_resume.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || die "no work directory"
 long=(-s simulation.duration_ms=3000)
+# Results are compared dataset by dataset and attribute by attribute, bit
+# for bit (tests/integ/h5_same.py), except:
+#   config                        (dataset) the output path in it differs
+#   readout/curves/epoch_time_s   (dataset) wall-clock time per epoch
+#   build_s, wall_s, start_time, end_time, samples_per_s, train_s
+#                                 (attributes) wall-clock times and rates
+#   command_line, threads         (attributes) how the run was started: the
+#                                 thread counts differ on purpose
+same() {
+    "$py" "$src/tests/integ/h5_same.py" "$1" "$2" --skip config readout/curves/epoch_time_s \
+        --skip-attr build_s wall_s start_time end_time samples_per_s train_s command_line \
+        threads || die "$3"
+}
+# Run "$@" in the background, wait for the checkpoint $ck, send SIGINT:
+# the run must exit 130, say where the checkpoint is, and leave no result.
+interrupt() {
+    local ck=$1 out=${1%.ckpt}
+    shift
+    "$@" 2>err.txt &
+    local pid=$! rc
+    for _ in $(seq 1 3000); do
+        [ -f "$ck" ] && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.01
+    done
+    kill -INT $pid 2>/dev/null
+    wait $pid
+    rc=$?
+    [ $rc -eq 130 ] || die "interrupted run exited $rc, expected 130: $(cat err.txt)"
+    grep -q "checkpoint written to $ck" err.txt || die "no checkpoint message: $(cat err.txt)"
+    [ ! -e "$out" ] && [ ! -e "$out.tmp" ] || die "an interrupted run left a result file"
+}
 
 "$snn" run "$cfg" -q -t 1 -o ref.h5 "${long[@]}" || die "reference run failed"
 
@@ -44,12 +79,12 @@ grep -q "not an snn checkpoint\|cannot open" bad.txt || die "unclear message: $(
 "$snn" run --resume out.h5.ckpt -q -t 2 || die "resume failed"
 [ -f out.h5 ] || die "resume wrote no result file"
 [ ! -e out.h5.ckpt ] || die "the checkpoint was not removed after the run finished"
-"$py" "$src/tests/integ/h5_same.py" ref.h5 out.h5 --skip config || die "resumed run differs"
+same ref.h5 out.h5 "resumed run differs"
 
 # Periodic checkpoints alone change nothing.
 "$snn" run "$cfg" -q -t 2 -o per.h5 "${long[@]}" -s output.checkpoint_every_ms=700 ||
     die "run with checkpoints failed"
-"$py" "$src/tests/integ/h5_same.py" ref.h5 per.h5 --skip config || die "checkpoints changed the run"
+same ref.h5 per.h5 "checkpoints changed the run"
 # The readout stage (pure backprop on Fashion-MNIST pixels): interrupted
 # between epochs, resumed, identical but for the measured epoch times.
 rcfg=$src/tests/data/good_readout_pixels.cfg
@@ -68,6 +103,57 @@ rc=$?
 [ $rc -eq 130 ] || die "interrupted readout exited $rc, expected 130: $(cat err.txt)"
 [ ! -e rout.h5 ] || die "an interrupted readout left a result file"
 "$snn" run --resume rout.h5.ckpt -q -t 2 || die "readout resume failed"
-"$py" "$src/tests/integ/h5_same.py" rref.h5 rout.h5 --skip config readout/curves/epoch_time_s ||
-    die "resumed readout differs"
+same rref.h5 rout.h5 "resumed readout differs"
+
+# The phases and the readout of the hybrid pipeline (tests/data/dc_hybrid.cfg:
+# a small Diehl & Cook network on MNIST, vote, readout, robustness copies of
+# the test phase).
+mnist=$src/../shared/data/mnist
+[ -d "$mnist" ] || die "MNIST not found at $mnist"
+hcfg=$src/tests/data/dc_hybrid.cfg
+hset=(-s readout.epochs=600)
+"$snn" run "$hcfg" -q -t 1 -o href.h5 "${hset[@]}" || die "hybrid reference run failed"
+
+# SIGINT while learning (after the first checkpoint, at sample 10 of 40).
+interrupt hl.h5.ckpt "$snn" run "$hcfg" -q -t 2 -o hl.h5 "${hset[@]}" \
+    -s output.checkpoint_every_samples=10
+grep -q "interrupted in phase 'learn'" err.txt || die "not stopped while learning: $(cat err.txt)"
+"$py" - hl.h5.ckpt <<'PY' || die "the learning checkpoint is not of stage phases"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+pos = f["protocol/pos"][()]
+assert f["stage"][()] == b"phases" and pos[0] == 5 and pos[1] == 0 and 10 <= pos[2] < 40, pos
+PY
+"$snn" run --resume hl.h5.ckpt -q -t 1 || die "hybrid resume (learning) failed"
+[ ! -e hl.h5.ckpt ] || die "the checkpoint was not removed after the run finished"
+same href.h5 hl.h5 "resumed hybrid run (learning) differs"
+
+# SIGINT during the readout stage: its checkpoint holds the features, the
+# resumed run does not redo the phases.
+interrupt hr.h5.ckpt "$snn" run "$hcfg" -q -t 1 -o hr.h5 "${hset[@]}" \
+    -s output.checkpoint_every_epochs=100
+"$py" - hr.h5.ckpt <<'PY' || die "the readout checkpoint is not of stage readout"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+assert f["stage"][()] == b"readout" and "readout/phases/1/counts" in f, list(f)
+PY
+"$snn" run --resume hr.h5.ckpt -t 2 >resume.txt 2>&1 || die "hybrid resume (readout) failed"
+grep -q "phase learn" resume.txt && die "the resumed readout redid the phases: $(cat resume.txt)"
+grep -q "vote accuracy on 'test'" resume.txt || die "no vote summary: $(cat resume.txt)"
+same href.h5 hr.h5 "resumed hybrid run (readout) differs"
+
+# Periodic checkpoints of both stages change nothing.
+"$snn" run "$hcfg" -q -t 2 -o hp.h5 "${hset[@]}" -s output.checkpoint_every_samples=7 \
+    -s output.checkpoint_every_epochs=150 || die "hybrid run with checkpoints failed"
+same href.h5 hp.h5 "checkpoints changed the hybrid run"
+
+# Emergence snapshots and a probe (kept in memory until the end) across an
+# interruption; the readout short.
+sset=(-s readout.epochs=20 -s 'record.weights=()' -s 'phases[0].snapshot_every=10'
+      -s 'phases[0].probe=8' -s 'phases[0].probe_split="test"')
+"$snn" run "$hcfg" -q -t 2 -o sref.h5 "${sset[@]}" || die "snapshot reference run failed"
+interrupt hs.h5.ckpt "$snn" run "$hcfg" -q -t 1 -o hs.h5 "${sset[@]}" \
+    -s output.checkpoint_every_samples=15
+"$snn" run --resume hs.h5.ckpt -q -t 2 || die "snapshot resume failed"
+same sref.h5 hs.h5 "resumed run with snapshots differs"
 echo "test_resume: ok"
