@@ -68,6 +68,7 @@ static void slot_free(ro_slot *s, size_t n_layers)
     free(s->st_a);
     free(s->st_b);
     free(s->gsum);
+    free(s->gx);
     free(s->z);
     free(s->gz);
     free(s->grad);
@@ -100,6 +101,7 @@ static int slot_alloc(const snn_readout *r, ro_slot *s)
     s->st_a = zalloc(C * r->max_dim, sizeof(double));
     s->st_b = zalloc(C * r->max_dim, sizeof(double));
     s->gsum = zalloc(C * r->dim[1], sizeof(double));
+    s->gx = zalloc(C * r->dim[0], sizeof(double));
     s->z = zalloc(C * r->dim[L], sizeof(double));
     s->gz = zalloc(C * r->dim[L], sizeof(double));
     s->grad = zalloc(r->n_par, sizeof(double));
@@ -110,7 +112,7 @@ static int slot_alloc(const snn_readout *r, ro_slot *s)
             s->act_row[l] = zalloc(T * C + 1, sizeof(size_t));
             ok = ok && s->act[l] && s->act_row[l];
         }
-    ok = ok && s->st_a && s->st_b && s->gsum && s->z && s->gz && s->grad && s->pred;
+    ok = ok && s->st_a && s->st_b && s->gsum && s->gx && s->z && s->gz && s->grad && s->pred;
     if (r->cfg.record_alignment) {
         s->hebb = zalloc(r->n_par, sizeof(double));
         s->rate_in = zalloc(C * r->max_dim, sizeof(double));
@@ -458,7 +460,7 @@ int snn_readout_train_epoch(snn_readout *r, const double *X, const uint8_t *y, s
     size_t correct = 0;
     for (size_t start = 0; start < n; start += B) {
         size_t nb = n - start < B ? n - start : B;
-        ro_batch bt = {X, y, r->perm, 0, RO_RNG_TRAIN, e, 1, 1.0 / (double)nb};
+        ro_batch bt = {X, y, r->perm, 0, RO_RNG_TRAIN, e, 1, 1.0 / (double)nb, 0};
         size_t nc = run_batch(r, &bt, start, nb);
         for (size_t ci = 0; ci < nc; ci++) {
             loss += r->slot[ci].loss;
@@ -510,7 +512,7 @@ int snn_readout_evaluate(snn_readout *r, const double *X, const uint8_t *y, size
     size_t group = r->n_slots * r->cfg.chunk, correct = 0;
     for (size_t start = 0; start < n; start += group) {
         size_t nb = n - start < group ? n - start : group;
-        ro_batch bt = {X, y, NULL, start, RO_RNG_EVAL, 0, 0, 1.0};
+        ro_batch bt = {X, y, NULL, start, RO_RNG_EVAL, 0, 0, 1.0, 0};
         size_t nc = run_batch(r, &bt, 0, nb);
         for (size_t ci = 0; ci < nc; ci++) {
             size_t p0 = start + ci * r->cfg.chunk;
@@ -573,11 +575,42 @@ int snn_readout_loss_and_grad(snn_readout *r, const double *X, const uint8_t *y,
     double ls = 0.0;
     for (size_t start = 0; start < n; start += group) {
         size_t nb = n - start < group ? n - start : group;
-        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n};
+        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n, 0};
         size_t nc = run_batch(r, &bt, 0, nb);
         for (size_t ci = 0; ci < nc; ci++)
             ls += r->slot[ci].loss;
         reduce_grad(r, nc, grad, 1);
+    }
+    if (loss)
+        *loss = ls / (double)n;
+    return SNN_OK;
+}
+
+int snn_readout_input_grad(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                           double *loss, double *grad, double *dX, snn_err *err)
+{
+    int rc = check_labels(r, y, n, err);
+    if (rc)
+        return rc;
+    if (n == 0)
+        SNN_FAIL(err, SNN_ECFG, "readout: no samples");
+    if (n > UINT32_MAX)
+        SNN_FAIL(err, SNN_ECFG, "readout: %zu samples, at most 2^32 - 1", n);
+    size_t C = r->cfg.chunk, group = r->n_slots * C, nin = r->dim[0];
+    double ls = 0.0;
+    if (grad)
+        memset(grad, 0, r->n_par * sizeof(double));
+    for (size_t start = 0; start < n; start += group) {
+        size_t nb = n - start < group ? n - start : group;
+        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n, 1};
+        size_t nc = run_batch(r, &bt, 0, nb);
+        for (size_t ci = 0; ci < nc; ci++) {
+            size_t cnt = nb - ci * C < C ? nb - ci * C : C;
+            ls += r->slot[ci].loss;
+            memcpy(dX + (start + ci * C) * nin, r->slot[ci].gx, cnt * nin * sizeof(double));
+        }
+        if (grad)
+            reduce_grad(r, nc, grad, 1);
     }
     if (loss)
         *loss = ls / (double)n;

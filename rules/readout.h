@@ -244,6 +244,28 @@ size_t snn_readout_n_params(const snn_readout *r);
 int snn_readout_loss_and_grad(snn_readout *r, const double *X, const uint8_t *y, size_t n,
                               double *loss, double *grad, snn_err *err);
 
+/*
+ * snn_readout_input_grad: mean loss over the n samples and its gradient with
+ * respect to the raw input features, dX [n × n_in] (row s is (1/n)·dℓ_s/dx_s,
+ * ℓ_s the sample's cross-entropy: only row s's own loss depends on x_s).
+ * The gradient passes through layer 0 (Σ_t dL/dI_t W_0^T; with rule random
+ * and hidden layers, dL/dI of layer 0 is the feedback-aligned one), the
+ * encoding and the normalisation x' = (x - shift)·scale:
+ *   current encoding: exact, dL/dx_i = input_gain · scale_i · dL/dx0_i;
+ *   Poisson encoding: straight-through estimate, each spike's derivative
+ *     taken as that of its expectation clamp(x'_i·p, 0, 1), p =
+ *     max_rate_hz·dt_ms/1000: dL/dx_i = p · scale_i · Σ_t dL/ds_{t,i} where
+ *     0 <= x'_i·p <= 1 (a silent feature keeps its gradient), 0 outside.
+ * Uses the current epoch's Poisson streams like snn_readout_loss_and_grad
+ * (the same forward pass); grad (may be NULL) gets the parameter gradient
+ * of the same pass, bit-identical to snn_readout_loss_and_grad's, so one
+ * pass serves both.  Does not change the learner's state.  For GHL
+ * the readout's input features are the early layer's outputs y, so this is
+ * the global signal dL/dy (ghl.h).
+ */
+int snn_readout_input_grad(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                           double *loss, double *grad, double *dX, snn_err *err);
+
 /* Surrogate derivative of kind SNN_RO_SG_* at x = u - theta with slope k. */
 double snn_readout_surrogate(int kind, double k, double x);
 

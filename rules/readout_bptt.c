@@ -194,6 +194,48 @@ static void sparse_grad(const uint32_t *act, const size_t *row, size_t rows, con
     }
 }
 
+/*
+ * Input gradient of a chunk (snn_readout_input_grad): from layer 0's
+ * dL/dI_t (gI: per step [T·nb × n_1], or its sum over steps [nb × n_1]
+ * when I_const), dL/dx0 summed over steps is (Σ_t dL/dI_t) W_0^T; then the
+ * chain through the encoding and the normalisation x' = (x - shift)·scale:
+ *   current: x0 = x'·gain                    -> dL/dx = gain·scale·dL/dx0
+ *   Poisson: E[s_t] = clamp(x'·p_scale, 0, 1) -> dL/dx = p_scale·scale·dL/ds
+ * (straight-through: each spike's gradient taken as that of its
+ * expectation; zero where x'·p_scale lies outside [0, 1]).
+ */
+static void input_grad(const snn_readout *r, ro_slot *sl, const double *gI, int I_const,
+                       size_t nb)
+{
+    const snn_readout_cfg *c = &r->cfg;
+    size_t nin = r->dim[0], n1 = r->dim[1], T = c->steps, K = nb * n1;
+    const double *gs = gI;
+    if (!I_const) {
+        memset(sl->gsum, 0, K * sizeof(double));
+        for (size_t t = 0; t < T; t++)
+            for (size_t q = 0; q < K; q++)
+                sl->gsum[q] += gI[t * K + q];
+        gs = sl->gsum;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)nin, (int)n1, 1.0, gs,
+                (int)n1, r->par + r->w_off[0], (int)n1, 0.0, sl->gx, (int)nin);
+    int cur = c->encode == SNN_RO_ENC_CURRENT;
+    for (size_t b = 0; b < nb; b++) {
+        double *g = sl->gx + b * nin;
+        const double *xn = sl->xn + b * nin;
+        for (size_t i = 0; i < nin; i++) {
+            double f;
+            if (cur) {
+                f = c->input_gain;
+            } else {
+                double p = xn[i] * r->p_scale;
+                f = p >= 0.0 && p <= 1.0 ? r->p_scale : 0.0;
+            }
+            g[i] *= f * r->scale[i];
+        }
+    }
+}
+
 void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t pos, size_t nb)
 {
     const snn_readout_cfg *c = &r->cfg;
@@ -339,8 +381,11 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
                         bt->gscale, sl->rate_in, (int)n_i, sl->rate_out, (int)n_o, 0.0,
                         sl->hebb + r->w_off[l], (int)n_o);
         }
-        if (l == 0)
+        if (l == 0) {
+            if (bt->input_grad)
+                input_grad(r, sl, gI, cst, nb);
             break;
+        }
         double *gs_below = sl->lw[l - 1].gs;
         if (c->rule == SNN_RO_RULE_RANDOM)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * nb), (int)n_i,

@@ -31,7 +31,9 @@ typedef struct ro_slot {
     double *x0;                /* layer-0 input [C × n_in] (current) or [T·C × n_in] */
     ro_layer_ws lw[RO_MAXL];
     double *st_a, *st_b;       /* recursion state [C × max width] */
-    double *gsum;              /* current encoding: Σ_t dL/dI_t of layer 0 [C × n_1] */
+    double *gsum;              /* Σ_t dL/dI_t of layer 0 [C × n_1] (current encoding,
+                                  or any encoding when the input gradient is asked) */
+    double *gx;                /* dL/dx of the raw features [C × n_in] (input_grad) */
     double *z, *gz;            /* logits and dL/dz [C × n_classes] */
     double *grad;              /* [n_par] */
     double *hebb;              /* [n_par] (weights part), alignment only */
@@ -93,13 +95,15 @@ typedef struct ro_batch {
     uint32_t rng_kind, rng_epoch;
     int backward;
     double gscale;       /* dL/dz scale: 1 / (samples in the mini-batch) */
+    int input_grad;      /* backward only: also fill sl->gx */
 } ro_batch;
 
 /*
  * ro_run_chunk (rules/readout_bptt.c): forward (and backward if
  * bt->backward) of samples [pos, pos + nb) of the batch in slot sl; fills
  * sl->loss, sl->correct, sl->pred and, when backward, sl->grad (and
- * sl->hebb when recording alignment).  Touches nothing else.
+ * sl->hebb when recording alignment; sl->gx when bt->input_grad).
+ * Touches nothing else.
  */
 void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t pos, size_t nb);
 

@@ -11,6 +11,8 @@ extern const snn_rule_type diehl_cook_type;
 extern const snn_rule_type hebb_type;
 extern const snn_rule_type instar_type;
 extern const snn_rule_type oja_type;
+extern const snn_rule_type three_factor_type;
+extern const snn_rule_type ghl_type;
 
 static const snn_rule_type *const rules[] = {
     &stdp_pair_type,
@@ -19,6 +21,8 @@ static const snn_rule_type *const rules[] = {
     &hebb_type,
     &instar_type,
     &oja_type,
+    &three_factor_type,
+    &ghl_type,
 };
 
 const snn_rule_type *snn_rule_at(size_t i)

@@ -75,6 +75,11 @@ typedef struct snn_rule_type {
        to its own traces after the calls.  Rules without it are rejected
        there with a configuration error. */
     bool exact_times;
+    /* Optional (NULL: none).  Free what prepare allocated (per-synapse
+       state, e.g. eligibility traces) and hung on r->consts; called once
+       when the projection is freed, also after a failed prepare (consts
+       start zeroed).  Must not free r->consts itself. */
+    void (*release)(snn_rule *r);
 } snn_rule_type;
 
 /* rules/registry.c */

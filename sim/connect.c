@@ -400,6 +400,8 @@ void snn_connect_clear(snn_proj *pj)
     }
     free(pj->parts);
     free(pj->w_dense);
+    if (pj->rule && pj->rule->type->release)
+        pj->rule->type->release(pj->rule);
     if (pj->rule)
         free(pj->rule->consts);
     free(pj->rule);

@@ -116,6 +116,134 @@ static void grad_check(int n_hidden, int decode, double tau_syn, int reset, int 
     snn_readout_free(r);
 }
 
+/* ---- input gradient ---------------------------------------------------- */
+
+/* dL/dX against central differences of the mean loss in smooth mode
+   (current encoding: the encoding is differentiable), through hidden
+   layers and both normalisations that rescale features. */
+static void input_grad_fd(int n_hidden, int norm, double tau_syn)
+{
+    snn_readout_cfg c;
+    snn_readout_cfg_default(&c);
+    c.smooth = 1;
+    c.detach_reset = 0;
+    c.steps = 8;
+    c.sg_slope = 4.0;
+    c.n_hidden = (unsigned)n_hidden;
+    c.hidden[0] = GH;
+    c.norm = norm;
+    c.tau_syn_ms = tau_syn;
+    c.input_gain = 0.8;
+    c.init_gain = 2.0;
+    c.batch = 8;
+    c.chunk = 4;
+    c.seed = 5;
+    snn_readout *r;
+    snn_err err;
+    assert_int_equal(snn_readout_create(&r, &c, GD, GC, &err), SNN_OK);
+    double X[GN * GD], dX[GN * GD], scratch_g[4096];
+    uint8_t y[GN];
+    random_data(GN, GD, GC, 13, X, y);
+    assert_int_equal(snn_readout_fit_norm(r, X, GN, &err), 0);
+    assert_true(snn_readout_n_params(r) <= 4096);
+    double loss, l2;
+    double both_g[4096];
+    assert_int_equal(snn_readout_input_grad(r, X, y, GN, &loss, both_g, dX, &err), 0);
+    assert_int_equal(snn_readout_loss_and_grad(r, X, y, GN, &l2, scratch_g, &err), 0);
+    assert_true(loss == l2);
+    /* The parameter gradient of the same pass is loss_and_grad's, bit for bit. */
+    assert_memory_equal(both_g, scratch_g, snn_readout_n_params(r) * sizeof(double));
+    const double h = 1e-6;
+    double num = 0, den = 0;
+    for (size_t k = 0; k < GN * GD; k++) {
+        double x0 = X[k], lp, lm;
+        X[k] = x0 + h;
+        assert_int_equal(snn_readout_loss_and_grad(r, X, y, GN, &lp, scratch_g, &err), 0);
+        X[k] = x0 - h;
+        assert_int_equal(snn_readout_loss_and_grad(r, X, y, GN, &lm, scratch_g, &err), 0);
+        X[k] = x0;
+        double fd = (lp - lm) / (2 * h), d = dX[k] - fd;
+        num += d * d;
+        den += fd * fd;
+    }
+    double rel = sqrt(num / den);
+    if (getenv("RO_VERBOSE"))
+        print_message("input grad: hidden %d norm %d tau_syn %g: rel %.3g |fd| %.3g\n", n_hidden,
+                      norm, tau_syn, rel, sqrt(den));
+    if (!(rel <= 1e-5) || !(den > 0))
+        fail_msg("input gradient, hidden %d norm %d: relative error %.3g (|fd| %.3g)", n_hidden,
+                 norm, rel, sqrt(den));
+    snn_readout_free(r);
+}
+
+static void test_input_gradient_fd(void **state)
+{
+    (void)state;
+    input_grad_fd(0, SNN_RO_NORM_NONE, 0.0);
+    input_grad_fd(1, SNN_RO_NORM_ZSCORE, 5.0);
+    input_grad_fd(1, SNN_RO_NORM_MAX, 0.0);
+}
+
+/* One sample: layer 0's bias gradient is Σ_t dL/dI_t, so the input gradient
+   must be f_i · scale_i · Σ_j W_ij dL/db_j with f = input_gain (current) or
+   p = max_rate·dt (Poisson, straight-through; 0 for a saturated feature,
+   x·p > 1).  Checks both encodings, spiking forward (not smooth). */
+static void test_input_gradient_closed_form(void **state)
+{
+    (void)state;
+    for (int enc = SNN_RO_ENC_CURRENT; enc <= SNN_RO_ENC_POISSON; enc++) {
+        snn_readout_cfg c;
+        snn_readout_cfg_default(&c);
+        c.encode = enc;
+        c.steps = 20;
+        c.n_hidden = 1;
+        c.hidden[0] = 6;
+        c.init_gain = 3.0;
+        c.max_rate_hz = 400.0; /* p = 0.4 per step */
+        c.input_gain = 0.7;
+        c.sg_slope = 2.0;
+        c.norm = SNN_RO_NORM_MAX;
+        c.sparse_density = enc == SNN_RO_ENC_POISSON ? 1.0 : 0.0;
+        snn_readout *r;
+        snn_err err;
+        assert_int_equal(snn_readout_create(&r, &c, GD, GC, &err), SNN_OK);
+        double X[GD] = {0.9, 0.0, 0.45, 3.0, 1.2}, dX[GD];
+        uint8_t y[1] = {2};
+        /* norm max: fitted on a set whose max is 1.5 (scale 2/3) for
+           current encoding; for Poisson on max 1 (scale 1), so feature 3
+           has x·p = 1.2 > 1 (saturated: gradient 0). */
+        double fitX[GD] = {1.5, 0.1, 0.2, 0.3, 0.4};
+        if (enc == SNN_RO_ENC_POISSON)
+            fitX[0] = 1.0;
+        assert_int_equal(snn_readout_fit_norm(r, fitX, 1, &err), 0);
+        const double *shift, *scale;
+        snn_readout_norm(r, &shift, &scale);
+        size_t np = snn_readout_n_params(r), nw, nb;
+        double *g = malloc(np * sizeof(double));
+        double loss;
+        assert_int_equal(snn_readout_loss_and_grad(r, X, y, 1, &loss, g, &err), 0);
+        assert_int_equal(snn_readout_input_grad(r, X, y, 1, NULL, NULL, dX, &err), 0);
+        const double *W = snn_readout_param(r, 0, 0, &nw);
+        snn_readout_param(r, 0, 1, &nb);
+        const double *gb = g + nw; /* layer 0: W then b */
+        double p = 400.0 * 1.0 / 1000.0, norm_g = 0.0;
+        for (size_t i = 0; i < GD; i++) {
+            double s = 0.0;
+            for (size_t j = 0; j < nb; j++)
+                s += W[i * nb + j] * gb[j];
+            double xp = (X[i] - shift[i]) * scale[i] * p;
+            double f = enc == SNN_RO_ENC_CURRENT ? 0.7 : (xp >= 0 && xp <= 1 ? p : 0.0);
+            snn_assert_close(dX[i], f * scale[i] * s, 1e-12, 1e-15);
+            norm_g += fabs(dX[i]);
+        }
+        assert_true(norm_g > 0);
+        if (enc == SNN_RO_ENC_POISSON)
+            assert_true(dX[3] == 0.0);
+        free(g);
+        snn_readout_free(r);
+    }
+}
+
 static void test_gradient_no_hidden(void **state)
 {
     (void)state;
@@ -794,6 +922,8 @@ int main(void)
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_gradient_no_hidden),
         cmocka_unit_test(test_gradient_hidden),
+        cmocka_unit_test(test_input_gradient_fd),
+        cmocka_unit_test(test_input_gradient_closed_form),
         cmocka_unit_test(test_random_feedback),
         cmocka_unit_test(test_learns_separable),
         cmocka_unit_test(test_chunking_invariant),

@@ -1,0 +1,255 @@
+/*
+ * rules/ghl_rule.c: global-guided Hebbian learning (rules/ghl.h) as the
+ * plasticity rule "ghl" of a dense projection, learning once per stimulus
+ * from the sample's spike counts, with pruning on a schedule.
+ *
+ * The rule does nothing per spike (spike_off).  Per stimulus it turns the
+ * counts into rates, x_i = pre_count_i · 1000 / present_ms and likewise y_j
+ * (Hz), runs snn_ghl_update on the projection's weights w[pre · n_post +
+ * post] (the pre-major layout ghl.h expects), clips the changed weights to
+ * [w_min, w_max], and every prune_every stimuli zeroes the weakest
+ * prune_fraction of the weights (per target or global; pruned weights stay
+ * at 0 and never learn again: a mask).  The global gradient (dL/dy [n_post]
+ * for sign "neuron", dL/dW [n_pre × n_post] for "synapse") comes from the
+ * caller:
+ *   - interleaved: snn_ghl_rule_set_grad() before the protocol's
+ *     on_sample_end, which then learns from this sample (in a guided mode
+ *     a sample without a queued gradient is skipped; mode none always
+ *     learns);
+ *   - alternating: snn_ghl_rule_apply() with stored counts and gradient,
+ *     after a readout step.
+ * The projection's top_k is not used: competition is the rule's own k.
+ * Units: rates in Hz, so eta is in 1/Hz^2 (Oja: eta y (x - y w) with w
+ * dimensionless) and temperature in Hz.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/net.h"
+#include "ghl.h"
+#include "rule.h"
+
+enum { GR_ETA, GR_K, GR_TEMP, GR_MODE, GR_SIGN, GR_MIX, GR_TOP_FRAC, GR_W_MIN, GR_W_MAX,
+       GR_PRUNE_FRAC, GR_PRUNE_EVERY, GR_PRUNE_SCOPE, GR_N_PARAMS };
+enum { GR_SCOPE_TARGET, GR_SCOPE_GLOBAL };
+
+static const char *const mode_choices[] = {"none", "direction", "gate", NULL};
+static const char *const sign_choices[] = {"neuron", "synapse", NULL};
+static const char *const scope_choices[] = {"target", "global", NULL};
+
+static const snn_param_desc ghl_params[GR_N_PARAMS] = {
+    [GR_ETA] = {"eta", "1/Hz^2", 1e-6, 0.0, 1.0,
+                "Oja learning rate per stimulus: dw = eta a_j (x_i - y_j w) with rates in Hz",
+                NULL},
+    [GR_K] = {"k", "1", 0, 0, 1e9, "winners per stimulus (largest rates); 0: all neurons learn",
+              NULL},
+    [GR_TEMP] = {"temperature", "Hz", 0.0, 0.0, 1e9,
+                 "softmax competition over the winners; 0: hard (a_j = y_j)", NULL},
+    [GR_MODE] = {"mode", "1", SNN_GHL_DIRECTION, 0, 2,
+                 "global guidance: none (pure Oja), direction (|dw| with -sign(dL/dw)), gate "
+                 "(dw only where it agrees with -dL/dw)",
+                 mode_choices},
+    [GR_SIGN] = {"sign", "1", SNN_GHL_SIGN_NEURON, 0, 1,
+                 "granularity of the global sign: per neuron (dL/dy) or per synapse (dL/dw)",
+                 sign_choices},
+    [GR_MIX] = {"mix", "1", 1.0, 0.0, 1.0,
+                "weight of the guided update: dw = (1 - mix) dw_local + mix dw_guided", NULL},
+    [GR_TOP_FRAC] = {"top_frac", "1", 1.0, 1e-9, 1.0,
+                     "fraction of each learner's synapses (largest |dw|) that change", NULL},
+    [GR_W_MIN] = {"w_min", "w", 0.0, -1e12, 1e12, "lower weight bound", NULL},
+    [GR_W_MAX] = {"w_max", "w", 1.0, -1e12, 1e12, "upper weight bound", NULL},
+    [GR_PRUNE_FRAC] = {"prune_fraction", "1", 0.0, 0.0, 1.0,
+                       "fraction of the weights (smallest |w|) zeroed at each pruning", NULL},
+    [GR_PRUNE_EVERY] = {"prune_every", "samples", 0, 0, 1e12,
+                        "stimuli between prunings; 0: never", NULL},
+    [GR_PRUNE_SCOPE] = {"prune_scope", "1", GR_SCOPE_TARGET, 0, 1,
+                        "prune the fraction of each target neuron's weights, or of the matrix",
+                        scope_choices},
+};
+
+typedef struct ghl_consts {
+    snn_ghl *g;
+    snn_ghl_counts cnt;
+    double w_min, w_max, prune_frac;
+    uint64_t prune_every, seen;
+    int per_target;
+    double *x, *y;      /* rates [n_pre], [n_post] */
+    double *grad;       /* queued gradient [n_post] or [n_pre × n_post] */
+    size_t n_grad;
+    int pending;
+    uint8_t *mask;      /* [n_pre × n_post] when pruning, else NULL */
+    size_t n_pruned;
+} ghl_consts;
+
+static void ghl_release(snn_rule *r)
+{
+    ghl_consts *c = r->consts;
+    if (!c)
+        return;
+    snn_ghl_free(c->g);
+    free(c->x);
+    free(c->y);
+    free(c->grad);
+    free(c->mask);
+    memset(c, 0, sizeof *c);
+}
+
+static int ghl_prepare(snn_rule *r, snn_proj *pj, double dt_ms, snn_err *err)
+{
+    const double *par = r->par;
+    ghl_consts *c = r->consts;
+    if (!pj->dense)
+        SNN_FAIL(err, SNN_ECFG, "rule ghl needs dense weights: an all_to_all projection with "
+                 "one delay");
+    if (!(par[GR_W_MIN] < par[GR_W_MAX]))
+        SNN_FAIL(err, SNN_ECFG, "w_min = %g must be below w_max = %g", par[GR_W_MIN],
+                 par[GR_W_MAX]);
+    if (par[GR_K] != floor(par[GR_K]) || par[GR_K] > (double)pj->post->n)
+        SNN_FAIL(err, SNN_ECFG, "k = %g must be a whole number of at most %zu (the target "
+                 "population's size)", par[GR_K], pj->post->n);
+    if (par[GR_PRUNE_EVERY] != floor(par[GR_PRUNE_EVERY]))
+        SNN_FAIL(err, SNN_ECFG, "prune_every = %g must be a whole number of samples",
+                 par[GR_PRUNE_EVERY]);
+    r->spike_off = true;
+    size_t n_pre = pj->pre->n, n_post = pj->post->n;
+    snn_ghl_opts o;
+    snn_ghl_opts_default(&o);
+    o.eta = par[GR_ETA];
+    o.k = (size_t)par[GR_K];
+    o.temperature = par[GR_TEMP];
+    o.mode = (int)lround(par[GR_MODE]);
+    o.sign = (int)lround(par[GR_SIGN]);
+    o.mix = par[GR_MIX];
+    o.top_frac = par[GR_TOP_FRAC];
+    int rc = snn_ghl_alloc(&c->g, n_pre, n_post, &o, err);
+    if (rc)
+        return rc;
+    c->w_min = par[GR_W_MIN];
+    c->w_max = par[GR_W_MAX];
+    c->prune_frac = par[GR_PRUNE_FRAC];
+    c->prune_every = (uint64_t)par[GR_PRUNE_EVERY];
+    c->per_target = lround(par[GR_PRUNE_SCOPE]) == GR_SCOPE_TARGET;
+    c->n_grad = o.sign == SNN_GHL_SIGN_SYNAPSE ? n_pre * n_post : n_post;
+    c->x = calloc(n_pre ? n_pre : 1, sizeof(double));
+    c->y = calloc(n_post ? n_post : 1, sizeof(double));
+    c->grad = calloc(c->n_grad ? c->n_grad : 1, sizeof(double));
+    int ok = c->x && c->y && c->grad;
+    if (ok && c->prune_every && c->prune_frac > 0) {
+        c->mask = malloc(n_pre * n_post > 0 ? n_pre * n_post : 1);
+        ok = c->mask != NULL;
+        if (ok)
+            memset(c->mask, 1, n_pre * n_post);
+    }
+    if (!ok)
+        SNN_FAIL(err, SNN_ENOMEM, "out of memory for rule ghl (%zu × %zu)", n_pre, n_post);
+    return SNN_OK;
+}
+
+/* One stimulus from its counts; g may be NULL in mode none. */
+static int learn(snn_proj *pj, ghl_consts *c, const uint32_t *pre_counts,
+                 const uint32_t *post_counts, double present_ms, const double *g, snn_err *err)
+{
+    size_t n_pre = pj->pre->n, n_post = pj->post->n;
+    double hz = 1000.0 / present_ms;
+    for (size_t i = 0; i < n_pre; i++)
+        c->x[i] = (double)pre_counts[i] * hz;
+    for (size_t j = 0; j < n_post; j++)
+        c->y[j] = (double)post_counts[j] * hz;
+    double *W = pj->w_dense;
+    int rc = snn_ghl_update(c->g, c->x, c->y, g, c->mask, W, &c->cnt, err);
+    if (rc)
+        return rc;
+    size_t n = n_pre * n_post;
+    for (size_t q = 0; q < n; q++) {
+        double w = W[q];
+        W[q] = w < c->w_min ? c->w_min : (w > c->w_max ? c->w_max : w);
+    }
+    if (c->mask)
+        for (size_t q = 0; q < n; q++)
+            if (!c->mask[q])
+                W[q] = 0.0;
+    c->seen++;
+    if (c->mask && c->seen % c->prune_every == 0)
+        rc = snn_prune_weakest(W, n_pre, n_post, c->prune_frac, c->per_target, 1, c->mask,
+                               &c->n_pruned, err);
+    return rc;
+}
+
+static void ghl_on_sample_end(const snn_rule *r, snn_proj *pj, const snn_sample_stats *st)
+{
+    ghl_consts *c = r->consts;
+    int guided = snn_ghl_options(c->g)->mode != SNN_GHL_NONE;
+    if (guided && !c->pending)
+        return;
+    c->pending = 0;
+    snn_err err;
+    /* Errors here are internal (sizes were checked at prepare). */
+    (void)learn(pj, c, st->pre_counts, st->post_counts, st->present_ms,
+                guided ? c->grad : NULL, &err);
+}
+
+const snn_rule_type ghl_type = {
+    .name = "ghl",
+    .doc = "Global-guided Hebbian learning (rules/ghl.h): Oja's rule with k-winner or softmax "
+           "competition, once per stimulus on the spike counts, steered by the sign of the "
+           "task gradient (mode direction | gate | none); optional top-fraction sparsity and "
+           "pruning on a schedule.  Dense projections only.",
+    .params = ghl_params,
+    .n_params = GR_N_PARAMS,
+    .consts_size = sizeof(ghl_consts),
+    .prepare = ghl_prepare,
+    .on_sample_end = ghl_on_sample_end,
+    .release = ghl_release,
+};
+
+/* ---- caller interface (ghl.h) ------------------------------------------- */
+
+static ghl_consts *consts_of(const snn_proj *pj, snn_err *err)
+{
+    if (!pj || !pj->rule || pj->rule->type != &ghl_type) {
+        snn_err_set(err, SNN_ECFG, "projection '%s' does not use the ghl rule",
+                    pj && pj->spec ? pj->spec->name : "?");
+        return NULL;
+    }
+    return pj->rule->consts;
+}
+
+int snn_ghl_rule_set_grad(snn_proj *pj, const double *g, size_t n, snn_err *err)
+{
+    ghl_consts *c = consts_of(pj, err);
+    if (!c)
+        return err ? err->code : SNN_ECFG;
+    if (n != c->n_grad)
+        SNN_FAIL(err, SNN_ECFG, "projection '%s' (rule ghl, sign %s): gradient of %zu values, "
+                 "expected %zu", pj->spec->name,
+                 snn_ghl_sign_name(snn_ghl_options(c->g)->sign), n, c->n_grad);
+    memcpy(c->grad, g, n * sizeof(double));
+    c->pending = 1;
+    return SNN_OK;
+}
+
+int snn_ghl_rule_apply(snn_proj *pj, const uint32_t *pre_counts, const uint32_t *post_counts,
+                       double present_ms, const double *g, snn_err *err)
+{
+    ghl_consts *c = consts_of(pj, err);
+    if (!c)
+        return err ? err->code : SNN_ECFG;
+    if (!(present_ms > 0))
+        SNN_FAIL(err, SNN_ECFG, "rule ghl: present_ms = %g must be > 0", present_ms);
+    return learn(pj, c, pre_counts, post_counts, present_ms, g, err);
+}
+
+const snn_ghl_counts *snn_ghl_rule_counts(const snn_proj *pj)
+{
+    const ghl_consts *c = consts_of(pj, NULL);
+    return c ? &c->cnt : NULL;
+}
+
+const uint8_t *snn_ghl_rule_mask(const snn_proj *pj, size_t *n_pruned)
+{
+    const ghl_consts *c = consts_of(pj, NULL);
+    if (n_pruned)
+        *n_pruned = c ? c->n_pruned : 0;
+    return c ? c->mask : NULL;
+}
