@@ -25,7 +25,9 @@
  * Implementation: both traces are kept by the engine (sim/model.h,
  * snn_trace); they exclude the current step's spikes, so a pre and a post
  * spike in the same step do not see each other.  Spike times are the emission
- * times (the projection's delay does not enter).
+ * times (the projection's delay does not enter).  Time enters only through
+ * the two traces, so under the event-driven integrator every pair counts
+ * with its exact interval (exact_times).
  * Units: times in ms; w_max in the projection's weight unit; eta_pre and
  * eta_post are pure numbers for mu = 1 (in general weight unit^(1 - mu);
  * the table lists them as "1").
@@ -164,4 +166,5 @@ const snn_rule_type diehl_cook_type = {
     .prepare = diehl_cook_prepare,
     .on_pre = diehl_cook_on_pre,
     .on_post = diehl_cook_on_post,
+    .exact_times = true,
 };

@@ -178,5 +178,8 @@ int snn_ghl_rule_apply(struct snn_proj *pj, const uint32_t *pre_counts,
    (1 kept, 0 pruned; NULL without pruning) with the number pruned. */
 const snn_ghl_counts *snn_ghl_rule_counts(const struct snn_proj *pj);
 const uint8_t *snn_ghl_rule_mask(const struct snn_proj *pj, size_t *n_pruned);
+/* The rule's options (mode, sign, ...) copied into *o; SNN_ECFG for a
+   projection without the rule. */
+int snn_ghl_rule_opts(const struct snn_proj *pj, snn_ghl_opts *o, snn_err *err);
 
 #endif

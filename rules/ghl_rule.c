@@ -19,6 +19,8 @@
  *   - alternating: snn_ghl_rule_apply() with stored counts and gradient,
  *     after a readout step.
  * The projection's top_k is not used: competition is the rule's own k.
+ * Event-driven integrator: refused (no exact_times); the rule learns only
+ * per stimulus of a phase, and experiments with phases run only clocked.
  * Units: rates in Hz, so eta is in 1/Hz^2 (Oja: eta y (x - y w) with w
  * dimensionless) and temperature in Hz.
  */
@@ -252,4 +254,13 @@ const uint8_t *snn_ghl_rule_mask(const snn_proj *pj, size_t *n_pruned)
     if (n_pruned)
         *n_pruned = c ? c->n_pruned : 0;
     return c ? c->mask : NULL;
+}
+
+int snn_ghl_rule_opts(const snn_proj *pj, snn_ghl_opts *o, snn_err *err)
+{
+    const ghl_consts *c = consts_of(pj, err);
+    if (!c)
+        return err ? err->code : SNN_ECFG;
+    *o = *snn_ghl_options(c->g);
+    return SNN_OK;
 }

@@ -54,6 +54,11 @@
  * nu tau (1 - dt/(2 tau) + O(dt^2/tau^2)): xh is low by dt/(2 tau) relative.
  * A neuron with several spikes in one step (Poisson sources) gets one post
  * update, while its trace counts every spike.
+ * Event-driven integrator: mode "spike" reads time only through the traces,
+ * which are exact at each spike time there, so xh, yh are the sums above at
+ * the exact t_f (no dt/(2 tau) bias) and every post spike updates
+ * (exact_times).  Mode "stimulus" needs the phases the event integrator
+ * does not run; it is refused there (sim/sched_event.c).
  * Mode "stimulus" (parameter mode): no traces and no per-spike update;
  * once per sample of a plastic phase the rule is applied to the sample's
  * rates (on_sample_end below).  With the plasticity group's top_k > 0 only
@@ -275,6 +280,7 @@ const snn_rule_type hebb_type = {
     .on_pre = NULL,
     .on_post = on_post,
     .on_sample_end = on_sample_end,
+    .exact_times = true,
 };
 
 const snn_rule_type instar_type = {
@@ -289,6 +295,7 @@ const snn_rule_type instar_type = {
     .on_pre = NULL,
     .on_post = on_post,
     .on_sample_end = on_sample_end,
+    .exact_times = true,
 };
 
 const snn_rule_type oja_type = {
@@ -303,4 +310,5 @@ const snn_rule_type oja_type = {
     .on_pre = NULL,
     .on_post = on_post,
     .on_sample_end = on_sample_end,
+    .exact_times = true,
 };

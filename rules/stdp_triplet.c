@@ -18,7 +18,11 @@
  * (sim/model.h, snn_trace, mode add).  The engine's traces exclude the spikes
  * of the current step, which is exactly the "just before" above; a pre and a
  * post spike in the same step do not see each other.  Spike times are the
- * emission times (the projection's delay does not enter).
+ * emission times (the projection's delay does not enter).  The rule reads
+ * time only through the four traces (not `step`, not dt), so under the
+ * event-driven integrator, which decays them exactly to each spike time and
+ * adds a spike to them after the calls, every pair and triplet enters with
+ * its exact intervals (exact_times).
  *
  * Defaults: the paper's all-to-all "full" fit to visual-cortex data
  * (Sjoestroem et al. 2001), as reproduced in several simulators' examples:
@@ -149,4 +153,5 @@ const snn_rule_type stdp_triplet_type = {
     .prepare = stdp_triplet_prepare,
     .on_pre = stdp_triplet_on_pre,
     .on_post = stdp_triplet_on_post,
+    .exact_times = true,
 };

@@ -31,6 +31,12 @@
  * partition's thread and touch only its synapses, so results do not depend
  * on the thread count.  Delivery runs on the calling thread.  Eligibility is
  * not saved in checkpoints.
+ * Event-driven integrator: refused (exact_times false).  The eligibility
+ * decays on the step grid (`last` holds step indices, the decay table steps
+ * of dt / tau_e), so pairings inside a step would be stamped t_{k+1}, and the
+ * modulator arrives once per stimulus of a phase, which the event integrator
+ * does not run: making it exact needs the exact spike time in on_pre/on_post
+ * (the interface passes the step) and a time-stamped delivery.
  * Units: times in ms; A_plus, A_minus (eligibility per pairing), w_min,
  * w_max in the projection's weight unit; eta and M dimensionless.
  */

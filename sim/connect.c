@@ -27,6 +27,7 @@ typedef struct blk_syn {
     uint32_t *pre;
     double *w;
     uint16_t *d;
+    double *dm;      /* the delays as drawn (ms): event integrator only */
 } blk_syn;
 
 static double draw(const snn_dist *d, gsl_rng *r)
@@ -145,6 +146,7 @@ static void blk_free(blk_syn *b)
     free(b->pre);
     free(b->w);
     free(b->d);
+    free(b->dm);
 }
 
 /* Draw every synapse onto target block `blk`. */
@@ -167,13 +169,18 @@ static int gen_block(const snn_net *net, const snn_proj *pj, const snn_proj_spec
     }
     b->w = malloc((b->n ? b->n : 1) * sizeof *b->w);
     b->d = pj->delay ? NULL : malloc((b->n ? b->n : 1) * sizeof *b->d);
-    if (!b->w || (!pj->delay && !b->d))
+    bool exact = !pj->delay && net->spec->integrator == SNN_INTEGRATOR_EVENT;
+    b->dm = exact ? malloc((b->n ? b->n : 1) * sizeof *b->dm) : NULL;
+    if (!b->w || (!pj->delay && !b->d) || (exact && !b->dm))
         goto oom;
     for (size_t m = 0; m < b->n; m++) {
         b->w[m] = draw(&ps->weight, r);
         if (!pj->delay) {
-            long d = lround(draw(&ps->delay_ms, r) / net->dt_ms);
+            double dm = draw(&ps->delay_ms, r);
+            long d = lround(dm / net->dt_ms);
             b->d[m] = (uint16_t)(d < 1 ? 1 : d);
+            if (exact)
+                b->dm[m] = dm;
         }
     }
     gsl_rng_free(r);
@@ -183,8 +190,10 @@ oom:
     return -1;
 }
 
-/* Scatter the blocks of partition t into its CSR rows (by pre). */
-static int fill_part(snn_proj *pj, snn_part *pt, const blk_syn *blks, size_t b0, size_t b1)
+/* Scatter the blocks of partition t into its CSR rows (by pre); exact: also
+   the delays as drawn (pt->delay_ms). */
+static int fill_part(snn_proj *pj, snn_part *pt, const blk_syn *blks, size_t b0, size_t b1,
+                     bool exact)
 {
     size_t n_pre = pj->pre->n;
     pt->row = calloc(n_pre + 1, sizeof *pt->row);
@@ -199,8 +208,9 @@ static int fill_part(snn_proj *pj, snn_part *pt, const blk_syn *blks, size_t b0,
     pt->col = malloc((pt->nnz ? pt->nnz : 1) * sizeof *pt->col);
     pt->w = malloc((pt->nnz ? pt->nnz : 1) * sizeof *pt->w);
     pt->delay = pj->delay ? NULL : malloc((pt->nnz ? pt->nnz : 1) * sizeof *pt->delay);
+    pt->delay_ms = exact ? malloc((pt->nnz ? pt->nnz : 1) * sizeof *pt->delay_ms) : NULL;
     size_t *pos = malloc((n_pre ? n_pre : 1) * sizeof *pos);
-    if (!pt->col || !pt->w || (!pj->delay && !pt->delay) || !pos) {
+    if (!pt->col || !pt->w || (!pj->delay && !pt->delay) || (exact && !pt->delay_ms) || !pos) {
         free(pos);
         return -1;
     }
@@ -216,6 +226,8 @@ static int fill_part(snn_proj *pj, snn_part *pt, const blk_syn *blks, size_t b0,
                 pt->w[k] = bs->w[m];
                 if (pt->delay)
                     pt->delay[k] = bs->d[m];
+                if (pt->delay_ms)
+                    pt->delay_ms[k] = bs->dm[m];
             }
         }
     }
@@ -326,6 +338,8 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
     pj->dense = ps->conn == SNN_CONN_ALL_TO_ALL && pj->delay &&
                 !(pj->pre == pj->post && !ps->autapses) && !ps->skip_same_index;
 
+    /* Event integrator: per-synapse delays also kept as drawn, in ms. */
+    bool exact_delays = !pj->delay && net->spec->integrator == SNN_INTEGRATOR_EVENT;
     blk_syn *blks = calloc(post->n_blk ? post->n_blk : 1, sizeof *blks);
     if (!blks) {
         free(bstart);
@@ -358,7 +372,7 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
     } else if (!fail) {
 #pragma omp parallel for num_threads(net->threads) schedule(dynamic, 1) reduction(| : fail)
         for (size_t t = 0; t < np; t++)
-            if (fill_part(pj, &pj->parts[t], blks, bstart[t], bstart[t + 1]))
+            if (fill_part(pj, &pj->parts[t], blks, bstart[t], bstart[t + 1], exact_delays))
                 fail = 1;
     }
     for (size_t b = 0; b < post->n_blk; b++)
@@ -391,6 +405,7 @@ void snn_connect_clear(snn_proj *pj)
         free(pj->parts[t].col);
         free(pj->parts[t].w);
         free(pj->parts[t].delay);
+        free(pj->parts[t].delay_ms);
         free(pj->parts[t].cptr);
         free(pj->parts[t].cpre);
         free(pj->parts[t].cpos);

@@ -33,6 +33,8 @@ typedef struct snn_part {
     uint32_t *col;               /* post ids */
     double *w;                   /* weights, the post model's unit */
     uint16_t *delay;             /* per-synapse delay in steps, or NULL */
+    double *delay_ms;            /* the same delays as drawn (ms), unrounded: event
+                                    integrator only (sim/sched_event.h), else NULL */
     /* Plastic projections only: each target's incoming synapses, for
        on_post.  Sparse: cptr[j - post_lo].. index cpre (pre id) and cpos
        (position in w).  Dense: post_ids (post_lo..post_hi), all_pre

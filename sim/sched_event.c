@@ -13,14 +13,19 @@
  *   spike           a neuron is advanced to t and fires (a source just
  *                   emits and draws its next spike); the spike is counted,
  *                   recorded at t, handed to the plasticity rules (traces
- *                   refreshed to t), added to the neuron's traces and put in
+ *                   refreshed to t), queued for the neuron's traces and put in
  *                   flight: one arrival per (spike, projection) at t + delay
  *                   for a homogeneous delay (the exact delay_ms of the
  *                   parameter file), one per synapse for per-synapse delays
- *                   (drawn in steps at build: t + steps * dt).
+ *                   (t + the delay as drawn at build, unrounded:
+ *                   snn_part.delay_ms).
  *   check           a model's look-ahead window ended without a crossing
  *                   (SNN_CROSS_CHECK): the neuron is advanced and predicted
  *                   again.
+ * Trace increments wait until the first spike at a later time (or the end of
+ * the segment): spikes at exactly the same time do not see each other in the
+ * rules, whatever the order of their populations, as spikes of one step do
+ * not in the clock-driven engine.
  * Predictions reach only to the end of the current run segment; the next
  * segment predicts again.  An input that cannot bring a crossing earlier
  * (receive() returns false, e.g. inhibition) keeps a "no crossing before t"
@@ -33,6 +38,7 @@
 #include "sched_event.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +59,11 @@ struct snn_event {
     size_t *off;          /* n_pops + 1 */
     uint32_t *unit_pop;   /* n_units */
     double *t_now, *tr_t; /* n_units */
+    /* Trace increments of the spikes at t_pend, not yet added: units
+       pend[0..n_pend), pend_cnt[u] spikes each (n_units). */
+    size_t *pend, n_pend;
+    uint32_t *pend_cnt;
+    double t_pend;
     /* Indexed heap of pending spikes by (key, unit). */
     double *key;          /* n_units, INFINITY: none */
     size_t *heap, *pos;   /* heap[0..hn), pos[u] (NONE: not queued) */
@@ -216,6 +227,8 @@ void snn_sched_event_free(struct snn_event *e)
     free(e->unit_pop);
     free(e->t_now);
     free(e->tr_t);
+    free(e->pend);
+    free(e->pend_cnt);
     free(e->key);
     free(e->heap);
     free(e->pos);
@@ -252,13 +265,28 @@ int snn_sched_event_prepare(snn_net *net, snn_err *err)
     }
     for (size_t j = 0; j < net->n_projs; j++) {
         const snn_proj *pj = &net->projs[j];
-        if (pj->rule && !pj->rule->type->exact_times)
-            SNN_FAIL(err, SNN_ECFG,
-                     "%s:%d: projection '%s': plasticity rule %s does not support exact spike "
-                     "times (simulation.integrator = \"event\"); use \"clock\" or rule "
-                     "stdp_pair",
-                     pj->spec->where.file, pj->spec->where.line, pj->spec->name,
-                     pj->rule->type->name);
+        if (!pj->rule || (pj->rule->type->exact_times && !pj->rule->spike_off))
+            continue;
+        /* The rules that do run: every exact_times one of the registry. */
+        char ok[256] = "";
+        size_t len = 0;
+        const snn_rule_type *t;
+        for (size_t q = 0; (t = snn_rule_at(q)) != NULL && len < sizeof ok; q++)
+            if (t->exact_times)
+                len += (size_t)snprintf(ok + len, sizeof ok - len, "%s%s", len ? ", " : "",
+                                        t->name);
+        const char *why = pj->rule->spike_off || (!pj->rule->type->on_pre &&
+                                                  !pj->rule->type->on_post)
+                              ? "learns once per stimulus of a phase, and experiments with "
+                                "phases run only clocked"
+                              : "keeps clock-driven state of its own (e.g. an eligibility "
+                                "trace decaying in steps of dt)";
+        SNN_FAIL(err, SNN_ECFG,
+                 "%s:%d: projection '%s': plasticity rule %s does not support exact spike "
+                 "times (simulation.integrator = \"event\"): it %s; use \"clock\" or a "
+                 "per-spike rule with exact times (%s)",
+                 pj->spec->where.file, pj->spec->where.line, pj->spec->name,
+                 pj->rule->type->name, why, ok);
     }
     struct snn_event *e = calloc(1, sizeof *e);
     if (!e)
@@ -273,6 +301,8 @@ int snn_sched_event_prepare(snn_net *net, snn_err *err)
     e->unit_pop = malloc(n1 * sizeof *e->unit_pop);
     e->t_now = calloc(n1, sizeof *e->t_now);
     e->tr_t = calloc(n1, sizeof *e->tr_t);
+    e->pend = malloc(n1 * sizeof *e->pend);
+    e->pend_cnt = calloc(n1, sizeof *e->pend_cnt);
     e->key = malloc(n1 * sizeof *e->key);
     e->heap = malloc(n1 * sizeof *e->heap);
     e->pos = malloc(n1 * sizeof *e->pos);
@@ -281,8 +311,8 @@ int snn_sched_event_prepare(snn_net *net, snn_err *err)
     e->aq = malloc(e->acap * sizeof *e->aq);
     e->delay_ms = calloc(net->n_projs ? net->n_projs : 1, sizeof *e->delay_ms);
     e->every = calloc(sp->n_rec_state ? sp->n_rec_state : 1, sizeof *e->every);
-    if (!e->unit_pop || !e->t_now || !e->tr_t || !e->key || !e->heap || !e->pos || !e->check || !e->aq ||
-        !e->delay_ms || !e->every)
+    if (!e->unit_pop || !e->t_now || !e->tr_t || !e->pend || !e->pend_cnt || !e->key || !e->heap ||
+        !e->pos || !e->check || !e->aq || !e->delay_ms || !e->every)
         goto oom;
     for (size_t i = 0; i < net->n_pops; i++)
         for (size_t u = e->off[i]; u < e->off[i + 1]; u++)
@@ -421,12 +451,33 @@ static void rule_post(ev_run *r, snn_proj *pj, uint32_t post, double t)
     }
 }
 
+/* Add the queued spikes of t_pend to their neurons' traces. */
+static void flush_traces(ev_run *r)
+{
+    struct snn_event *e = r->e;
+    for (size_t m = 0; m < e->n_pend; m++) {
+        size_t u = e->pend[m];
+        uint32_t pi = e->unit_pop[u];
+        snn_pop *p = &r->net->pops[pi];
+        size_t i = u - e->off[pi];
+        refresh(r, pi, i, e->t_pend);
+        for (size_t q = 0; q < p->n_traces; q++)
+            p->traces[q].x[i] = p->traces[q].mode == SNN_TRACE_ADD
+                                    ? p->traces[q].x[i] + (double)e->pend_cnt[u]
+                                    : 1.0;
+        e->pend_cnt[u] = 0;
+    }
+    e->n_pend = 0;
+}
+
 /* Neuron i of population pi spikes at t: count, record, learn, trace, send. */
 static int emit(ev_run *r, uint32_t pi, size_t i, double t)
 {
     snn_net *net = r->net;
     snn_pop *p = &net->pops[pi];
     int rc;
+    if (r->e->n_pend && t > r->e->t_pend)
+        flush_traces(r);
     net->spike_count[pi]++;
     if (r->e->on_spike)
         r->e->on_spike(r->e->on_spike_ud, pi, (uint32_t)i, t);
@@ -445,9 +496,10 @@ static int emit(ev_run *r, uint32_t pi, size_t i, double t)
         }
     }
     if (p->n_traces) {
-        refresh(r, pi, i, t);
-        for (size_t q = 0; q < p->n_traces; q++)
-            p->traces[q].x[i] = p->traces[q].mode == SNN_TRACE_ADD ? p->traces[q].x[i] + 1.0 : 1.0;
+        size_t u = r->e->off[pi] + i;
+        r->e->t_pend = t;
+        if (r->e->pend_cnt[u]++ == 0)
+            r->e->pend[r->e->n_pend++] = u;
     }
     for (size_t j = 0; j < net->n_projs; j++) {
         snn_proj *pj = &net->projs[j];
@@ -464,7 +516,7 @@ static int emit(ev_run *r, uint32_t pi, size_t i, double t)
         for (size_t pt_i = 0; pt_i < pj->n_parts; pt_i++) {
             const snn_part *pt = &pj->parts[pt_i];
             for (size_t q = pt->row[i]; q < pt->row[i + 1]; q++) {
-                a.t = t + (double)pt->delay[q] * net->dt_ms;
+                a.t = t + (pt->delay_ms ? pt->delay_ms[q] : (double)pt->delay[q] * net->dt_ms);
                 a.part = (uint32_t)pt_i;
                 a.q = q;
                 if ((rc = a_push(r->e, a, r->err)))
@@ -673,6 +725,7 @@ int snn_sched_event_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
             break;
         }
     }
+    flush_traces(&r);
     double t_end = (double)net->step * dt;
     for (uint32_t pi = 0; pi < net->n_pops; pi++)
         if (!net->pops[pi].type->is_source)

@@ -10,7 +10,10 @@
  * of clock-driven spike times to the event-driven ones (error O(dt)) on one
  * neuron and on a small recurrent network, Poisson inter-spike intervals
  * (mean, CV, Kolmogorov-Smirnov against the exponential), pair STDP on exact
- * times, thread-count independence and the configuration errors.
+ * times, triplet STDP, Diehl & Cook and the hebb/instar/oja rules on exact
+ * times (closed forms at off-grid intervals), exact per-synapse (uniform)
+ * delays, thread-count independence and the configuration errors (models
+ * and rules without exact times, with the reason).
  */
 #include <math.h>
 #include <stdint.h>
@@ -532,22 +535,29 @@ static void test_poisson_intervals(void **st)
 
 /* ---- pair STDP on exact times ------------------------------------------------ */
 
-/* pre (spike_times) -> post (delta LIF) plastic, one synapse; drv fires post
-   at exactly t_drv + 0.7 (weight 100 mV).  Returns the final weight. */
-static double stdp_case(const double *t_pre, size_t n_pre, double t_drv, double w0,
-                        const double *par, double *t_post)
+/* pre (spike_times) -> post (delta LIF) plastic with rule `rule`, one
+   synapse; drv fires post at exactly t_drv[m] + 0.7 (weight 100 mV, drive
+   times more than t_ref apart).  Stores the post spike times in t_post
+   (n_drv of them, checked) and returns the final weight.  g_post_first:
+   the post population comes first (index 0). */
+static bool g_post_first;
+
+static double rule_case(const char *rule, const double *par, const double *t_pre, size_t n_pre,
+                        const double *t_drv, size_t n_drv, double w0, double *t_post)
 {
     snn_spec *s = fx_spec(0.1, 60.0, 1);
     s->integrator = SNN_INTEGRATOR_EVENT;
+    uint32_t post = g_post_first ? fx_pop(s, "post", "lif", 1) : 0;
     uint32_t pre = fx_pop(s, "pre", "spike_times", 1);
     set_times(&s->pops[pre], t_pre, NULL, n_pre);
     uint32_t drv = fx_pop(s, "drv", "spike_times", 1);
-    set_times(&s->pops[drv], &t_drv, NULL, 1);
-    uint32_t post = fx_pop(s, "post", "lif", 1);
+    set_times(&s->pops[drv], t_drv, NULL, n_drv);
+    if (!g_post_first)
+        post = fx_pop(s, "post", "lif", 1);
     fx_par(s, post, "synapse", 1);
     fx_proj(s, drv, post, SNN_CONN_ONE_TO_ONE, 100.0, 0.7);
     snn_proj_spec *pl = fx_proj(s, pre, post, SNN_CONN_ONE_TO_ONE, w0, 0.5);
-    pl->rule = snn_rule_find("stdp_pair");
+    pl->rule = snn_rule_find(rule);
     assert_non_null(pl->rule);
     pl->rule_par = malloc(pl->rule->n_params * sizeof(double));
     memcpy(pl->rule_par, par, pl->rule->n_params * sizeof(double));
@@ -555,15 +565,41 @@ static double stdp_case(const double *t_pre, size_t n_pre, double t_drv, double 
     size_t np = 0;
     for (size_t m = 0; m < g_a.n; m++)
         if (g_a.pop[m] == post) {
-            *t_post = g_a.t[m];
-            np++;
+            assert_true(np < n_drv);
+            t_post[np++] = g_a.t[m];
         }
-    assert_int_equal(np, 1);
+    assert_int_equal(np, n_drv);
+    for (size_t m = 0; m < n_drv; m++)
+        snn_assert_close(t_post[m], t_drv[m] + 0.7, 0.0, 0.0);
     double w;
     snn_net_weights(&net->projs[1], &w, NULL, NULL);
     snn_net_free(net);
     snn_spec_free(s);
     return w;
+}
+
+static double stdp_case(const double *t_pre, size_t n_pre, double t_drv, double w0,
+                        const double *par, double *t_post)
+{
+    return rule_case("stdp_pair", par, t_pre, n_pre, &t_drv, 1, w0, t_post);
+}
+
+/* The defaults of rule `name` into par[], then the pairs key=value of kv. */
+static const snn_rule_type *rule_par(const char *name, double *par, size_t cap,
+                                     const char *const *keys, const double *vals, size_t n_kv)
+{
+    const snn_rule_type *r = snn_rule_find(name);
+    assert_non_null(r);
+    assert_true(r->exact_times);
+    assert_true(r->n_params <= cap);
+    for (size_t i = 0; i < r->n_params; i++)
+        par[i] = r->params[i].def;
+    for (size_t m = 0; m < n_kv; m++) {
+        int q = snn_rule_param_index(r, keys[m]);
+        assert_true(q >= 0);
+        par[q] = vals[m];
+    }
+    return r;
 }
 
 static void test_stdp_pair_exact(void **st)
@@ -590,6 +626,210 @@ static void test_stdp_pair_exact(void **st)
     tp = 20.0301;
     w = stdp_case(&tp, 1, 19.3512, w0, par, &t_post); /* post at 20.0512 */
     snn_assert_close(w - w0, a_plus * exp(-(t_post - tp) / tau_plus), 0.0, 1e-12);
+    /* A pre and a post spike at exactly the same time do not pair, whichever
+       population comes first (as spikes of one clock step do not); an
+       earlier pre spike still pairs with that post spike. */
+    for (int first = 0; first < 2; first++) {
+        g_post_first = first;
+        double drv = 9.3, tie[2] = {4.4321, 9.3 + 0.7};
+        w = stdp_case(tie + 1, 1, drv, w0, par, &t_post);
+        assert_true(t_post == tie[1]);
+        snn_assert_close(w, w0, 0.0, 0.0);
+        w = stdp_case(tie, 2, drv, w0, par, &t_post);
+        snn_assert_close(w - w0, a_plus * exp(-(t_post - tie[0]) / tau_plus), 0.0, 1e-12);
+    }
+    g_post_first = false;
+}
+
+/* Triplet STDP (rules/stdp_triplet.c) at off-grid times: a post-pre-post and
+   a pre-post-pre triplet against the closed form with every trace taken
+   just before its spike. */
+static void test_stdp_triplet_exact(void **st)
+{
+    (void)st;
+    static const char *const k[] = {"A2_plus", "A3_plus", "A2_minus", "A3_minus"};
+    const double v[] = {0.005, 0.0062, 0.007, 0.0023};
+    double par[16];
+    rule_par("stdp_triplet", par, 16, k, v, 4);
+    const double a2p = v[0], a3p = v[1], a2m = v[2], a3m = v[3];
+    const double tp = 16.8, tm = 33.7, tx = 101.0, ty = 125.0, w0 = 0.5;
+    double tpo[2];
+    /* post (5.7123), pre (11.3377), post (20.1441): the second post sees
+       the first through o2 (A3_plus). */
+    double pre1 = 11.3377, drv1[2] = {5.0123, 19.4441};
+    double w = rule_case("stdp_triplet", par, &pre1, 1, drv1, 2, w0, tpo);
+    double want = -a2m * exp(-(pre1 - tpo[0]) / tm) +
+                  exp(-(tpo[1] - pre1) / tp) * (a2p + a3p * exp(-(tpo[1] - tpo[0]) / ty));
+    snn_assert_close(w - w0, want, 0.0, 1e-12);
+    /* pre (4.2719), post (9.7551), pre (17.9033): the second pre sees the
+       first through r2 (A3_minus). */
+    double pre2[2] = {4.2719, 17.9033}, drv2 = 9.0551;
+    w = rule_case("stdp_triplet", par, pre2, 2, &drv2, 1, w0, tpo);
+    want = a2p * exp(-(tpo[0] - pre2[0]) / tp) -
+           exp(-(pre2[1] - tpo[0]) / tm) * (a2m + a3m * exp(-(pre2[1] - pre2[0]) / tx));
+    snn_assert_close(w - w0, want, 0.0, 1e-12);
+}
+
+/* Diehl & Cook (rules/diehl_cook.c), mu = 1, "set" traces: two pre spikes,
+   a post spike (x_pre from the later pre only), a pre spike (x_post); and
+   the x_tar offset on a pair. */
+static void test_diehl_cook_exact(void **st)
+{
+    (void)st;
+    double par[16];
+    const snn_rule_type *r = rule_par("diehl_cook", par, 16, NULL, NULL, 0);
+    double eta_pre = par[snn_rule_param_index(r, "eta_pre")];
+    double eta_post = par[snn_rule_param_index(r, "eta_post")];
+    double tau_pre = par[snn_rule_param_index(r, "tau_pre")];
+    double tau_post = par[snn_rule_param_index(r, "tau_post")];
+    double w_max = par[snn_rule_param_index(r, "w_max")], w0 = 0.5, tpo;
+    assert_true(par[snn_rule_param_index(r, "mu")] == 1.0);
+    double pre[3] = {3.3311, 8.0173, 21.777}, drv = 12.4087;
+    double w = rule_case("diehl_cook", par, pre, 3, &drv, 1, w0, &tpo);
+    double w1 = w0 + eta_post * exp(-(tpo - pre[1]) / tau_pre) * (w_max - w0);
+    double w2 = w1 - eta_pre * exp(-(pre[2] - tpo) / tau_post) * w1;
+    snn_assert_close(w, w2, 0.0, 1e-12);
+    static const char *const k[] = {"x_tar"};
+    const double xt = 0.3;
+    rule_par("diehl_cook", par, 16, k, &xt, 1);
+    double p1 = 30.0417, d1 = 33.9009;
+    w = rule_case("diehl_cook", par, &p1, 1, &d1, 1, w0, &tpo);
+    snn_assert_close(w - w0, eta_post * (exp(-(tpo - p1) / tau_pre) - xt) * (w_max - w0), 0.0,
+                     1e-12);
+}
+
+/* A rate trace read in Hz at t: 1000/tau sum over the first n spikes
+   pre[] of exp(-(t - t_a)/tau). */
+static double xh(const double *pre, size_t n, double t, double tau)
+{
+    double x = 0.0;
+    for (size_t a = 0; a < n; a++)
+        x += exp(-(t - pre[a]) / tau);
+    return 1000.0 / tau * x;
+}
+
+/* hebb, instar, oja (rules/hebb.c, mode "spike"): the rate traces at the
+   exact post spike times, no update at a pre spike; oja's y from the
+   earlier post spike only. */
+static void test_hebb_family_exact(void **st)
+{
+    (void)st;
+    double par[16], tpo[2];
+    const double pre[3] = {2.5031, 7.1187, 25.3003}, drv[2] = {10.0409, 15.5233}, w0 = 0.5;
+    const snn_rule_type *r = rule_par("hebb", par, 16, NULL, NULL, 0);
+    double eta = par[snn_rule_param_index(r, "eta")], tau = par[snn_rule_param_index(r, "tau_x")];
+    double w = rule_case("hebb", par, pre, 3, drv, 1, w0, tpo);
+    snn_assert_close(w - w0, eta * xh(pre, 2, tpo[0], tau), 0.0, 1e-12);
+
+    r = rule_par("instar", par, 16, NULL, NULL, 0);
+    eta = par[snn_rule_param_index(r, "eta")];
+    tau = par[snn_rule_param_index(r, "tau_x")];
+    w = rule_case("instar", par, pre, 3, drv, 1, w0, tpo);
+    snn_assert_close(w, w0 + eta * (xh(pre, 2, tpo[0], tau) - w0), 0.0, 1e-12);
+
+    static const char *const k[] = {"tau_x", "tau_y"};
+    const double taus[2] = {80.0, 45.0};
+    r = rule_par("oja", par, 16, k, taus, 2);
+    eta = par[snn_rule_param_index(r, "eta")];
+    w = rule_case("oja", par, pre, 3, drv, 2, w0, tpo);
+    double w1 = w0 + eta * xh(pre, 2, tpo[0], taus[0]);
+    double yh = 1000.0 / taus[1] * exp(-(tpo[1] - tpo[0]) / taus[1]);
+    double w2 = w1 + eta * (xh(pre, 2, tpo[1], taus[0]) - yh * w1);
+    snn_assert_close(w, w2, 0.0, 1e-12);
+}
+
+/* Rules the event integrator refuses, each with the reason. */
+static void refused(const char *rule, const char *const *keys, const double *vals, size_t n_kv,
+                    const char *why)
+{
+    snn_spec *s = fx_spec(0.1, 10.0, 1);
+    s->integrator = SNN_INTEGRATOR_EVENT;
+    uint32_t a = fx_pop(s, "a", "lif", 2), b = fx_pop(s, "b", "lif", 3);
+    snn_proj_spec *pl = fx_proj(s, a, b, SNN_CONN_ALL_TO_ALL, 0.5, 1.0);
+    pl->rule = snn_rule_find(rule);
+    assert_non_null(pl->rule);
+    pl->rule_par = malloc(pl->rule->n_params * sizeof(double));
+    for (size_t i = 0; i < pl->rule->n_params; i++)
+        pl->rule_par[i] = pl->rule->params[i].def;
+    for (size_t m = 0; m < n_kv; m++)
+        pl->rule_par[snn_rule_param_index(pl->rule, keys[m])] = vals[m];
+    snn_net *net = NULL;
+    snn_err err;
+    snn_err_clear(&err);
+    int rc = snn_net_build(&net, s, 1, &err);
+    if (rc != SNN_ECFG || !strstr(err.msg, rule) || !strstr(err.msg, why) ||
+        !strstr(err.msg, "stdp_triplet"))
+        fail_msg("rule %s: rc %d, %s", rule, rc, err.msg);
+    assert_null(net);
+    snn_spec_free(s);
+}
+
+static void test_refused_rules(void **st)
+{
+    (void)st;
+    refused("three_factor", NULL, NULL, 0, "clock-driven state");
+    refused("ghl", NULL, NULL, 0, "once per stimulus");
+    static const char *const k[] = {"mode"};
+    const double stim = 1.0; /* "stimulus" */
+    refused("hebb", k, &stim, 1, "once per stimulus");
+}
+
+/* Per-synapse (uniform) delays are exact under the event integrator: one
+   pre spike at t0 fires each of N delta-LIF targets (100 mV) at exactly
+   t0 + its synapse's delay as drawn; the draws are those of the clocked
+   build (same stream, same rounding to steps there). */
+static void test_uniform_delays_exact(void **st)
+{
+    (void)st;
+    enum { N = 64 };
+    const double t0 = 1.0, lo = 0.5, hi = 3.0, dt = 0.1;
+    snn_spec *sp[2];
+    snn_net *net[2];
+    for (int q = 0; q < 2; q++) {
+        snn_spec *s = sp[q] = fx_spec(dt, 10.0, 21);
+        s->integrator = q ? SNN_INTEGRATOR_EVENT : SNN_INTEGRATOR_CLOCK;
+        uint32_t a = fx_pop(s, "src", "spike_times", 1);
+        set_times(&s->pops[a], &t0, NULL, 1);
+        uint32_t b = fx_pop(s, "tgt", "lif", N);
+        fx_par(s, b, "synapse", 1);
+        snn_proj_spec *pj = fx_proj(s, a, b, SNN_CONN_ALL_TO_ALL, 100.0, 0.0);
+        pj->delay_ms = (snn_dist){.kind = SNN_DIST_UNIFORM, .a = lo, .b = hi};
+        net[q] = q ? run(s, &g_a, 2) : build(s, 2);
+    }
+    const snn_proj *pc = &net[0]->projs[0], *pe = &net[1]->projs[0];
+    assert_false(pe->dense);
+    assert_int_equal(pc->n_parts, pe->n_parts);
+    double t_of[N];
+    for (size_t j = 0; j < N; j++)
+        t_of[j] = NAN;
+    assert_int_equal(g_a.n, N + 1);
+    for (size_t m = 0; m < g_a.n; m++)
+        if (g_a.pop[m] == 1)
+            t_of[g_a.id[m]] = g_a.t[m];
+    size_t off_grid = 0, seen = 0;
+    for (size_t t = 0; t < pe->n_parts; t++) {
+        const snn_part *c = &pc->parts[t], *e = &pe->parts[t];
+        assert_null(c->delay_ms);
+        assert_non_null(e->delay_ms);
+        assert_int_equal(c->nnz, e->nnz);
+        for (size_t q = 0; q < e->nnz; q++) {
+            double d = e->delay_ms[q];
+            assert_true(d >= lo && d <= hi);
+            assert_int_equal(e->col[q], c->col[q]);
+            assert_int_equal(e->delay[q], c->delay[q]);
+            assert_int_equal(c->delay[q], (uint16_t)lround(d / dt));
+            snn_assert_close(t_of[e->col[q]], t0 + d, 0.0, 0.0);
+            double f = fmod(d, dt);
+            off_grid += f > 1e-9 && f < dt - 1e-9;
+            seen++;
+        }
+    }
+    assert_int_equal(seen, N);
+    assert_true(off_grid > N - 3);
+    for (int q = 0; q < 2; q++) {
+        snn_net_free(net[q]);
+        snn_spec_free(sp[q]);
+    }
 }
 
 /* Output layout: spikes with exact time stamps and V_m sampled on the grid
@@ -852,6 +1092,11 @@ int main(void)
         cmocka_unit_test(test_convergence_recurrent),
         cmocka_unit_test(test_poisson_intervals),
         cmocka_unit_test(test_stdp_pair_exact),
+        cmocka_unit_test(test_stdp_triplet_exact),
+        cmocka_unit_test(test_diehl_cook_exact),
+        cmocka_unit_test(test_hebb_family_exact),
+        cmocka_unit_test(test_refused_rules),
+        cmocka_unit_test(test_uniform_delays_exact),
         cmocka_unit_test(test_recorded_output),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_segments),
