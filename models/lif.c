@@ -210,22 +210,23 @@ static void lif_init(snn_pop *p)
  * propagate_exp / propagate_delta: pass 1 of lif_step over n neurons of a
  * block (pointers offset to the block).  Arrivals jump at t_k, then V and the
  * currents advance exactly over dt; V is clamped to V_reset where clamp != 0.
- * fire[j] = 1 marks a neuron that fires (reached V_th + theta at t_{k+1},
- * or, for delta synapses, by the jump itself); returns how many fire.
+ * Returns how many neurons fire (reach V_th + theta at t_{k+1}, or, for delta
+ * synapses, by the jump itself).  The exp variants store nothing but the
+ * state: a neuron fired iff its stored V_m >= V_th + theta (lif_step's pass
+ * 2 tests exactly that again); propagate_delta marks fire[j] = 1.
  * Separate functions with restrict arguments so the loops vectorise.
  */
-static inline __attribute__((always_inline)) double
+static inline __attribute__((always_inline)) size_t
 propagate_exp_t(const lif_consts *k, size_t n, int32_t *restrict refr,
                 double *restrict a_ex, double *restrict a_in,
                 const double *restrict i_ext, double *restrict v, double *restrict i_ex,
-                double *restrict i_in, double *restrict theta, double *restrict fire,
-                const bool ext)
+                double *restrict i_in, double *restrict theta, const bool ext,
+                const bool adapt)
 {
     const double e_l = k->e_l, p22 = k->p22, p21_ex = k->p21_ex, p21_in = k->p21_in;
     const double p20 = k->p20, i_e = k->i_e, p11_ex = k->p11_ex, p11_in = k->p11_in;
     const double v_reset = k->v_reset, v_th = k->v_th, decay = k->theta_decay;
-    double n_fire = 0.0; /* a count of 0/1 flags: exact in any summation order */
-#pragma omp simd reduction(+ : n_fire)
+    size_t n_fire = 0; /* an integer count vectorises without reordering any sum */
     for (size_t j = 0; j < n; j++) {
         int32_t r = refr[j];
         refr[j] = r > 0 ? r - 1 : 0;
@@ -234,29 +235,55 @@ propagate_exp_t(const lif_consts *k, size_t n, int32_t *restrict refr,
         a_in[j] = 0.0;
         double vf = e_l + p22 * (v[j] - e_l) + p21_ex * ie + p21_in * ii +
                     p20 * (ext ? i_e + i_ext[j] : i_e);
-        double vj = r > 0 ? v_reset : vf, th = theta[j] * decay;
+        double vj = r > 0 ? v_reset : vf;
         v[j] = vj;
         i_ex[j] = ie * p11_ex;
         i_in[j] = ii * p11_in;
-        theta[j] = th;
-        fire[j] = vj >= v_th + th ? 1.0 : 0.0;
-        n_fire += fire[j];
+        double th = 0.0; /* without adaptation theta is +-0 and stays so */
+        if (adapt) {
+            th = theta[j] * decay;
+            theta[j] = th;
+        }
+        n_fire += vj >= v_th + th;
     }
     return n_fire;
 }
 
-/* Specialisations with and without an external current. */
-#define LIF_EXP_VARIANT(name, ext)                                                      \
-    static double name(const lif_consts *k, size_t n, int32_t *restrict refr,                  \
+/* Specialisations with and without an external current, with and without
+   a threshold that moves. */
+#define LIF_EXP_VARIANT(name, ext, adapt)                                                      \
+    static size_t name(const lif_consts *k, size_t n, int32_t *restrict refr,                  \
                        double *restrict a_ex, double *restrict a_in,                           \
                        const double *restrict i_ext, double *restrict v, double *restrict i_ex, \
-                       double *restrict i_in, double *restrict theta, double *restrict fire)   \
+                       double *restrict i_in, double *restrict theta)                          \
     {                                                                                          \
-        return propagate_exp_t(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire,      \
-                               ext);                                                    \
+        return propagate_exp_t(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, ext,       \
+                               adapt);                                                         \
     }
-LIF_EXP_VARIANT(propagate_exp_0, false)
-LIF_EXP_VARIANT(propagate_exp_1, true)
+LIF_EXP_VARIANT(propagate_exp_00, false, false)
+LIF_EXP_VARIANT(propagate_exp_10, true, false)
+LIF_EXP_VARIANT(propagate_exp_01, false, true)
+LIF_EXP_VARIANT(propagate_exp_11, true, true)
+
+/*
+ * theta_moves: whether theta of the n neurons at `theta` can change in this
+ * step.  It cannot when theta_plus == 0 and every theta is +-0 (then
+ * theta * decay is the same +-0 and V_th + theta == V_th), which lets the
+ * exp update skip reading and writing it; any other value (NaN too) moves.
+ */
+static bool theta_moves(const lif_consts *k, const double *restrict theta, size_t n)
+{
+    if (k->theta_plus != 0.0)
+        return true;
+    uint64_t bits = 0; /* the bits of every theta but its sign: 0 iff all are +-0 */
+#pragma omp simd reduction(| : bits)
+    for (size_t j = 0; j < n; j++) {
+        uint64_t u;
+        memcpy(&u, &theta[j], sizeof u);
+        bits |= u << 1;
+    }
+    return bits != 0;
+}
 
 static double propagate_delta(const lif_consts *k, size_t n, const double *restrict clamp,
                               double *restrict a_ex, double *restrict a_in,
@@ -291,6 +318,21 @@ static double propagate_delta(const lif_consts *k, size_t n, const double *restr
     return n_fire;
 }
 
+/* Neurons scanned at once by lif_step's pass 2. */
+#define LIF_SCAN 32
+
+/* Spike of neuron i0 + j at t_{k+1}: reset, refractoriness, adaptation. */
+static inline void fire_one(const lif_consts *k, size_t i0, size_t j, double *v, int32_t *refr,
+                            double *theta, snn_spikes *out)
+{
+    v[j] = k->v_reset;
+    refr[j] = k->ref_steps;
+    theta[j] += k->theta_plus;
+    out->id[out->n] = (uint32_t)(i0 + j);
+    out->mult[out->n] = 1;
+    out->n++;
+}
+
 /*
  * lif_step: advance the neurons of block `blk` over one step [t_k, t_{k+1}].
  *
@@ -316,33 +358,45 @@ static void lif_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *ou
 
     /* Pass 1 (vectorisable): refractory countdown, arrivals, exact
        propagation, clamp to V_reset while refractory, threshold test. */
-    double fire[SNN_BLOCK];
-    double n_fire;
     if (k->delta) {
-        double clamp[SNN_BLOCK]; /* 1.0 while refractory */
+        double fire[SNN_BLOCK], clamp[SNN_BLOCK]; /* clamp: 1.0 while refractory */
         for (size_t j = 0; j < n; j++) {
             int32_t r = refr[j];
             clamp[j] = r > 0 ? 1.0 : 0.0;
             refr[j] = r > 0 ? r - 1 : 0;
         }
-        n_fire = propagate_delta(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
-    } else if (in->i_ext) {
-        n_fire = propagate_exp_1(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
-    } else {
-        n_fire = propagate_exp_0(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire);
-    }
-    if (n_fire == 0.0)
+        if (propagate_delta(k, n, clamp, a_ex, a_in, i_ext, v, i_ex, i_in, theta, fire) == 0.0)
+            return;
+        for (size_t j = 0; j < n; j++)
+            if (fire[j] != 0.0)
+                fire_one(k, i0, j, v, refr, theta, out);
         return;
-    /* Pass 2: reset, refractoriness, adaptation; ids ascending. */
-    for (size_t j = 0; j < n; j++) {
-        if (fire[j] != 0.0) {
-            v[j] = k->v_reset;
-            refr[j] = k->ref_steps;
-            theta[j] += k->theta_plus;
-            out->id[out->n] = (uint32_t)(i0 + j);
-            out->mult[out->n] = 1;
-            out->n++;
-        }
+    }
+    bool adapt = theta_moves(k, theta, n);
+    size_t left;
+    if (in->i_ext)
+        left = adapt ? propagate_exp_11(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta)
+                     : propagate_exp_10(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta);
+    else
+        left = adapt ? propagate_exp_01(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta)
+                     : propagate_exp_00(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta);
+    /* Pass 2: the `left` neurons with V_m >= V_th + theta (pass 1's test on
+       the values it stored), found a chunk at a time (a vectorised test
+       skips chunks without any) and ascending; stop after the last. */
+    const double v_th = k->v_th;
+    for (size_t c = 0; left > 0 && c < n; c += LIF_SCAN) {
+        size_t e = c + LIF_SCAN < n ? c + LIF_SCAN : n;
+        int any = 0;
+#pragma omp simd reduction(| : any)
+        for (size_t j = c; j < e; j++)
+            any |= v[j] >= v_th + theta[j];
+        if (!any)
+            continue;
+        for (size_t j = c; j < e; j++)
+            if (v[j] >= v_th + theta[j]) {
+                fire_one(k, i0, j, v, refr, theta, out);
+                left--;
+            }
     }
 }
 

@@ -108,6 +108,39 @@ out_of_bounds:
              pj->post->type->weight_unit(pj->post->par));
 }
 
+/*
+ * Threads worth using when none are asked for.  Each clock step costs two
+ * barriers (spike lists complete; delivery and the serial end of the step
+ * done) whatever the network, and a thread saves only the update and
+ * delivery of its share of the blocks.  On CUBA (experiments/cuba.cfg, 16
+ * blocks of 256 neurons, ~5 Hz) 2 threads are ~1.3x slower than 1 on an
+ * idle 2-core machine, and far slower when the cores are shared: the
+ * barriers cost as much as updating some 15-30 blocks.  So the default (the
+ * OpenMP thread count) is cut to one thread per AUTO_BLOCKS_PER_THREAD
+ * blocks of neurons and sources, at least one.  The rule reads only the
+ * sizes in the spec, and results are bit-identical for any thread count
+ * anyway.  An explicit count (the `threads` argument, simulation.threads,
+ * snn --threads) is always used as given, and runs with phases use the
+ * OpenMP default (their frozen phases are parallel across samples).
+ */
+#define AUTO_BLOCKS_PER_THREAD 32
+
+static int auto_threads(const snn_spec *spec)
+{
+    /* Runs with phases: frozen phases run their samples in parallel, one
+       network copy per thread, whatever the network's size (and learning
+       phases step on one thread unless simulation.parallel_learning). */
+    if (spec->n_phases > 0)
+        return omp_get_max_threads();
+    size_t blocks = 0;
+    for (size_t i = 0; i < spec->n_pops; i++)
+        blocks += (spec->pops[i].n + SNN_BLOCK - 1) / SNN_BLOCK;
+    size_t useful = blocks / AUTO_BLOCKS_PER_THREAD, max = (size_t)omp_get_max_threads();
+    if (useful < 1)
+        useful = 1;
+    return (int)(useful < max ? useful : max);
+}
+
 int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err)
 {
     double t0 = now_s();
@@ -121,7 +154,7 @@ int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err
     if (threads <= 0)
         threads = spec->threads;
     if (threads <= 0)
-        threads = omp_get_max_threads();
+        threads = auto_threads(spec);
     net->threads = threads;
 
     int rc = SNN_OK;

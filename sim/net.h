@@ -104,8 +104,9 @@ typedef struct snn_net {
  * snn_net_build: allocate and connect the network described by `spec`
  * (borrowed).  Connectivity, weights and delays are drawn per target block
  * from that block's stream, so they do not depend on the thread count.
- * `threads` <= 0 takes spec->threads, then the OpenMP default cut to one
- * thread per 32 blocks of neurons and sources (at least one; sim/net.c).
+ * `threads` <= 0 takes spec->threads, then the OpenMP default, cut to one
+ * thread per 32 blocks of neurons and sources (at least one) for runs
+ * without phases (sim/net.c).
  */
 int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err);
 
