@@ -86,7 +86,7 @@ typedef struct key_desc {
 } key_desc;
 
 enum { TOP_SIM, TOP_POPS, TOP_INPUTS, TOP_PROJS, TOP_DATA, TOP_STIM, TOP_PHASES, TOP_EVAL,
-       TOP_READOUT, TOP_ROBUST, TOP_RECORD, TOP_OUTPUT, TOP_N };
+       TOP_READOUT, TOP_ROBUST, TOP_RECORD, TOP_OUTPUT, TOP_GUIDED, TOP_N };
 static const key_desc top_keys[TOP_N] = {
     [TOP_SIM] = {"simulation", V_GROUP, NULL, 0, 0, 0, K_REQ, NULL,
                  "time step, duration, seed and threads"},
@@ -112,6 +112,9 @@ static const key_desc top_keys[TOP_N] = {
                     "test accuracy again under seeded image perturbations"},
     [TOP_RECORD] = {"record", V_GROUP, NULL, 0, 0, 0, 0, NULL, "what is recorded"},
     [TOP_OUTPUT] = {"output", V_GROUP, NULL, 0, 0, 0, 0, NULL, "the HDF5 result file"},
+    [TOP_GUIDED] = {"guided", V_GROUP, NULL, 0, 0, 0, K_NODEF, NULL,
+                    "global-guided Hebbian learning: the readout steers a ghl projection "
+                    "during the plastic phases"},
 };
 
 enum { SIM_DT, SIM_DURATION, SIM_SEED, SIM_THREADS, SIM_INTEGRATOR, SIM_PAR_LEARN, SIM_N };
@@ -370,10 +373,12 @@ static const char *const ro_surrogates[] = {"fast_sigmoid", "arctan", "sigmoid"}
 static const char *const ro_resets[] = {"subtract", "zero"};
 static const char *const ro_schedules[] = {"constant", "step", "cosine"};
 static const char *const ro_rules[] = {"backprop", "random"};
+static const char *const ro_optimizers[] = {"adam", "sgd"};
 
 enum { RO_INPUT, RO_TRAIN, RO_TEST, RO_TRAIN_N, RO_TEST_N, RO_NORM, RO_ENC, RO_STEPS, RO_DT,
        RO_GAIN, RO_RATE, RO_HIDDEN, RO_TAU_MEM, RO_TAU_SYN, RO_THETA, RO_RESET, RO_DETACH,
-       RO_DECODE, RO_BIAS, RO_SG, RO_SLOPE, RO_INIT, RO_LR, RO_B1, RO_B2, RO_EPS, RO_WD,
+       RO_DECODE, RO_BIAS, RO_SG, RO_SLOPE, RO_INIT, RO_OPT, RO_LR, RO_B1, RO_B2, RO_EPS,
+       RO_MOMENTUM, RO_WD,
        RO_BATCH, RO_EPOCHS, RO_SHUFFLE, RO_SCHED, RO_STEP_EP, RO_GAMMA, RO_LR_MIN, RO_NOISE,
        RO_RULE, RO_ALIGN, RO_WEIGHTS, RO_CHUNK, RO_SEED, RO_N };
 static const key_desc ro_keys[RO_N] = {
@@ -424,12 +429,19 @@ static const key_desc ro_keys[RO_N] = {
                   "surrogate slope beta (per membrane unit)"},
     [RO_INIT] = {"init_gain", V_NUM, NULL, 1.0, 0.0, 1e6, K_LO_OPEN, NULL,
                  "initial weights ~ N(0, init_gain^2 / fan-in)"},
-    [RO_LR] = {"lr", V_NUM, NULL, 1e-3, 0.0, 10.0, K_LO_OPEN, NULL, "Adam learning rate"},
+    [RO_OPT] = {"optimizer", V_STR, NULL, 0, 0, 0, 0, "\"adam\"",
+                "\"adam\" (with decoupled weight decay, AdamW) | \"sgd\" (plain SGD, optional "
+                "momentum, L2 weight decay)"},
+    [RO_LR] = {"lr", V_NUM, NULL, 1e-3, 0.0, 10.0, K_LO_OPEN, NULL,
+               "learning rate (Adam or SGD)"},
     [RO_B1] = {"beta1", V_NUM, NULL, 0.9, 0.0, 1.0, 0, NULL, "Adam first-moment decay, < 1"},
     [RO_B2] = {"beta2", V_NUM, NULL, 0.999, 0.0, 1.0, 0, NULL, "Adam second-moment decay, < 1"},
     [RO_EPS] = {"eps", V_NUM, NULL, 1e-8, 0.0, 1.0, K_LO_OPEN, NULL, "Adam epsilon"},
+    [RO_MOMENTUM] = {"momentum", V_NUM, NULL, 0.0, 0.0, 1.0, 0, NULL,
+                     "SGD momentum, < 1 (0 = plain SGD); not used by Adam"},
     [RO_WD] = {"weight_decay", V_NUM, NULL, 0.0, 0.0, 10.0, 0, NULL,
-               "decoupled (AdamW) weight decay per step, weights only"},
+               "weights only; Adam: decoupled decay lr*wd*W per step (AdamW); SGD: L2 term "
+               "wd*W added to the gradient"},
     [RO_BATCH] = {"batch", V_INT, NULL, 128.0, 1.0, 1e6, 0, NULL, "mini-batch size (samples)"},
     [RO_EPOCHS] = {"epochs", V_INT, NULL, 10.0, 1.0, 1e6, 0, NULL, "passes over the training set"},
     [RO_SHUFFLE] = {"shuffle", V_BOOL, NULL, 1.0, 0, 1, 0, "true",
@@ -2738,10 +2750,13 @@ static int parse_readout(ctx *c, config_setting_t *g)
                          "surrogate", 0, &k->surrogate)) ||
         (rc = num_def(c, g, &ro_keys[RO_SLOPE], &k->sg_slope, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_INIT], &k->init_gain, &s)) ||
+        (rc = choice_def(c, g, &ro_keys[RO_OPT], ro_optimizers, N_OF(ro_optimizers),
+                         "optimizer", 0, &k->optimizer)) ||
         (rc = num_def(c, g, &ro_keys[RO_LR], &k->lr, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_B1], &k->adam_beta1, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_B2], &k->adam_beta2, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_EPS], &k->adam_eps, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_MOMENTUM], &k->momentum, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_WD], &k->weight_decay, &s)) ||
         (rc = uint_def(c, g, &ro_keys[RO_BATCH], &k->batch)) ||
         (rc = uint_def(c, g, &ro_keys[RO_EPOCHS], &k->epochs)) ||
@@ -2758,9 +2773,9 @@ static int parse_readout(ctx *c, config_setting_t *g)
         (rc = bool_def(c, g, &ro_keys[RO_WEIGHTS], &k->record_weights)) ||
         (rc = uint_def(c, g, &ro_keys[RO_CHUNK], &k->chunk)))
         return rc;
-    const char *beta[] = {ro_keys[RO_B1].key, ro_keys[RO_B2].key};
-    double bv[] = {k->adam_beta1, k->adam_beta2};
-    for (size_t i = 0; i < 2; i++)
+    const char *beta[] = {ro_keys[RO_B1].key, ro_keys[RO_B2].key, ro_keys[RO_MOMENTUM].key};
+    double bv[] = {k->adam_beta1, k->adam_beta2, k->momentum};
+    for (size_t i = 0; i < 3; i++)
         if (bv[i] >= 1.0)
             return fail(c, config_setting_get_member(g, beta[i]),
                         "%s.%s = %g must be below 1", pth(c, g), beta[i], bv[i]);
@@ -2865,6 +2880,69 @@ static int parse_robust(ctx *c, config_setting_t *g)
         return rc;
     rb->seed = (uint64_t)v;
     return robust_phases(c, g);
+}
+
+/* ---- guided (GHL) ------------------------------------------------------------ */
+
+enum { GU_PROJ, GU_SCHEDULE, GU_BATCH, GU_RO_STEPS, GU_MOD, GU_N };
+static const key_desc gu_keys[GU_N] = {
+    [GU_PROJ] = {"projection", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
+                 "the projection (rule \"ghl\" or \"three_factor\") whose learning the "
+                 "readout steers; the "
+                 "readout's input is its target population's spike counts"},
+    [GU_SCHEDULE] = {"schedule", V_STR, NULL, 0, 0, 0, 0, "\"alternate\"",
+                     "\"alternate\": per mini-batch, present the samples (plastic), one "
+                     "readout step on their counts, then each sample's guided update; "
+                     "\"interleave\": each sample's guided update right after it, with the "
+                     "readout as it stands (rule ghl)"},
+    [GU_BATCH] = {"batch", V_INT, "samples", 128.0, 1.0, 1e9, 0, NULL,
+                  "samples per mini-batch (at most readout.batch)"},
+    [GU_RO_STEPS] = {"readout_steps", V_INT, NULL, 1.0, 0.0, 1e6, 0, NULL,
+                     "readout steps on each mini-batch before its gradient is taken"},
+    [GU_MOD] = {"modulator", V_STR, NULL, 0, 0, 0, 0, "\"sign\"",
+                "rule three_factor, after each sample: \"sign\" (m_j = -sgn dL/dy_j, M = 1) "
+                "or \"reward\" (M = +1 if the readout classifies the sample right, else -1)"},
+};
+
+static int parse_guided(ctx *c, config_setting_t *g)
+{
+    snn_spec *sp = c->spec;
+    snn_guided_spec *gu = &sp->guided;
+    const char *keys[GU_N];
+    for (size_t i = 0; i < GU_N; i++)
+        keys[i] = gu_keys[i].key;
+    static const char *const schedules[] = {"alternate", "interleave"};
+    static const char *const modulators[] = {"sign", "reward"};
+    int sched = 0, rc = check_keys(c, g, keys, GU_N);
+    const char *name;
+    config_setting_t *s;
+    if (rc || (rc = get_str(c, g, &gu_keys[GU_PROJ], &name, &s)) ||
+        (rc = choice_def(c, g, &gu_keys[GU_SCHEDULE], schedules, N_OF(schedules), "schedule",
+                         0, &sched)) ||
+        (rc = uint_def(c, g, &gu_keys[GU_BATCH], &gu->batch)) ||
+        (rc = uint_def(c, g, &gu_keys[GU_RO_STEPS], &gu->readout_steps)) ||
+        (rc = choice_def(c, g, &gu_keys[GU_MOD], modulators, N_OF(modulators), "modulator", 0,
+                         &gu->modulator)))
+        return rc;
+    size_t j = 0;
+    while (j < sp->n_projs && strcmp(sp->projs[j].name, name) != 0)
+        j++;
+    if (j == sp->n_projs)
+        return fail(c, s, "%s = \"%s\": no such projection", pth(c, s), name);
+    gu->proj = j;
+    if (!sp->readout.on || sp->readout.pixels)
+        return fail(c, g, "%s needs a `readout` group on phase features (the learner whose "
+                    "gradient guides the projection)", pth(c, g));
+    if (gu->batch > sp->readout.cfg.batch)
+        return fail(c, config_setting_get_member(g, gu_keys[GU_BATCH].key),
+                    "%s.batch = %u must be at most readout.batch = %u", pth(c, g), gu->batch,
+                    sp->readout.cfg.batch);
+    if (sp->n_phases == 0)
+        return fail(c, g, "%s needs phases (the guided projection learns in plastic phases)",
+                    pth(c, g));
+    gu->schedule = sched;
+    gu->on = true;
+    return SNN_OK;
 }
 
 /* ---- simulation ------------------------------------------------------------ */
@@ -3362,6 +3440,7 @@ static int validate(ctx *c)
     if ((rc = parse_protocol(c, grp[TOP_DATA], grp[TOP_STIM], grp[TOP_PHASES], grp[TOP_EVAL])) ||
         (grp[TOP_READOUT] && (rc = parse_readout(c, grp[TOP_READOUT]))) ||
         (grp[TOP_ROBUST] && (rc = parse_robust(c, grp[TOP_ROBUST]))) ||
+        (grp[TOP_GUIDED] && (rc = parse_guided(c, grp[TOP_GUIDED]))) ||
         (rc = parse_record(c, grp[TOP_RECORD])) || (rc = parse_output(c, grp[TOP_OUTPUT])))
         return rc;
     return write_resolved(c);
@@ -3684,6 +3763,8 @@ void snn_cfg_help(FILE *out)
                "`train`, tested on `test` (rules/readout.h has the equations)", ro_keys, RO_N);
     help_table(out, "robustness = { ... }   optional; the test phase (or test images) again "
                "under each perturbation, for the vote and the readout", rb_keys, RB_N);
+    help_table(out, "guided = { ... }   optional; global-guided Hebbian learning "
+               "(sim/ghl_run.h), with a `readout` group", gu_keys, GU_N);
     help_table(out, "record = { ... }", rec_keys, REC_N);
     help_table(out, "record.state = ( { ... }, ... )", rec_state_keys, RS_N);
     help_table(out, "record.weights = ( { ... }, ... )", rec_w_keys, RW_N);

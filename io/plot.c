@@ -840,6 +840,176 @@ static int plot_alignment(pctx *p, snn_err *err)
     return save(p, cr, sf, "alignment.png", "readout alignment curves", err);
 }
 
+/* ---- alignment curves of several files ------------------------------------- */
+
+enum { AL_MAXL = 5 };
+
+typedef struct al_file {
+    char label[128];
+    size_t L;                 /* weight matrices W0..W{L-1} */
+    double *y[AL_MAXL], *x;   /* cosines (smoothed) and their x values */
+    size_t n[AL_MAXL], nx;
+} al_file;
+
+static void al_file_clear(al_file *a)
+{
+    for (size_t l = 0; l < AL_MAXL; l++)
+        free(a->y[l]);
+    free(a->x);
+    memset(a, 0, sizeof *a);
+}
+
+/* Centred running mean over w entries (NaNs skipped; NaN where all are). */
+static int smooth_in_place(double *v, size_t n, size_t w)
+{
+    if (w <= 1 || n == 0)
+        return SNN_OK;
+    double *t = malloc(n * sizeof *t);
+    if (!t)
+        return SNN_ENOMEM;
+    size_t h = w / 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = i >= h ? i - h : 0, b = i + (w - 1 - h) < n ? i + (w - 1 - h) : n - 1;
+        double s = 0.0;
+        size_t k = 0;
+        for (size_t j = a; j <= b; j++)
+            if (isfinite(v[j])) {
+                s += v[j];
+                k++;
+            }
+        t[i] = k ? s / (double)k : NAN;
+    }
+    memcpy(v, t, n * sizeof *t);
+    free(t);
+    return SNN_OK;
+}
+
+static int al_read(const char *path, size_t smooth, al_file *a, snn_err *err)
+{
+    memset(a, 0, sizeof *a);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 3 && !strcmp(base + len - 3, ".h5"))
+        len -= 3;
+    snprintf(a->label, sizeof a->label, "%.*s", (int)len, base);
+    pctx p = {.fname = path, .f = H5I_INVALID_HID};
+    int rc = snn_an_open(path, 0, &p.f, err);
+    if (rc)
+        return rc;
+    for (size_t l = 0; l < AL_MAXL; l++) {
+        char ds[64];
+        snprintf(ds, sizeof ds, "/readout/alignment/W%zu", l);
+        if (!(a->y[l] = read_vec(&p, ds, &a->n[l])))
+            break;
+        a->L = l + 1;
+        if ((rc = smooth_in_place(a->y[l], a->n[l], smooth))) {
+            rc = snn_err_set(err, SNN_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    a->x = read_vec(&p, "/readout/alignment/step", &a->nx);
+    H5Fclose(p.f);
+    if (!rc && !a->L)
+        rc = snn_err_set(err, SNN_EIO,
+                         "%s: no /readout/alignment/W0 (train the readout with "
+                         "record_alignment = true)",
+                         path);
+    return rc;
+}
+
+int snn_plot_alignment(const char *const *paths, size_t n, const char *dir, size_t smooth,
+                       FILE *out, snn_err *err)
+{
+    if (!out)
+        SNN_FAIL(err, SNN_EINTERNAL, "snn_plot_alignment: NULL output stream");
+    if (n == 0)
+        SNN_FAIL(err, SNN_ECFG, "plot --alignment: no files given");
+    if (n > SNN_PLOT_AL_FILES)
+        SNN_FAIL(err, SNN_ECFG, "plot --alignment: %zu files, at most %d (one colour each)", n,
+                 SNN_PLOT_AL_FILES);
+    if (!dir || !dir[0])
+        dir = ".";
+    al_file af[SNN_PLOT_AL_FILES];
+    memset(af, 0, sizeof af);
+    int rc = SNN_OK;
+    size_t got = 0, P = 0;
+    for (; got < n && !rc; got++) {
+        if ((rc = al_read(paths[got], smooth, &af[got], err)))
+            break;
+        P = af[got].L > P ? af[got].L : P;
+        for (size_t k = 0; !rc && k < got; k++)
+            if (!strcmp(af[k].label, af[got].label))
+                rc = snn_err_set(err, SNN_ECFG,
+                                 "plot --alignment: two files are labelled '%s' (%s, %s); "
+                                 "rename one",
+                                 af[got].label, paths[k], paths[got]);
+    }
+    if (rc) {
+        for (size_t k = 0; k <= got && k < n; k++)
+            al_file_clear(&af[k]);
+        return rc;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 && mkdir(dir, 0777) != 0) {
+        rc = snn_err_set(err, SNN_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
+        goto out;
+    }
+    /* Common axes: x over every file's steps, y over every cosine. */
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (size_t k = 0; k < n; k++)
+        for (size_t l = 0; l < af[k].L; l++) {
+            range_of(af[k].y[l], af[k].n[l], &y0, &y1);
+            if (af[k].x && af[k].nx == af[k].n[l])
+                range_of(af[k].x, af[k].nx, &x0, &x1);
+            else
+                range_of((double[2]){0, (double)af[k].n[l]}, 2, &x0, &x1);
+        }
+    fix_range(&x0, &x1);
+    fix_range(&y0, &y1);
+    y0 = y0 > -1 ? (y0 < 0 ? y0 : 0.0) : -1.0;
+    y1 = y1 < 1 ? (y1 > 0 ? y1 : 0.0) : 1.0;
+    y1 = fmin(1.0, y1 + 0.05 * (y1 - y0));
+    if (!(y1 > y0))
+        y1 = y0 + 1.0;
+    int W = (int)P * SNN_PLOT_AL_PANEL + 2 * SNN_PLOT_AL_MARGIN;
+    cairo_surface_t *sf;
+    cairo_t *cr = new_canvas(&sf, W, SNN_PLOT_H);
+    const char *leg[SNN_PLOT_AL_FILES];
+    for (size_t k = 0; k < n; k++)
+        leg[k] = af[k].label;
+    for (size_t l = 0; l < P; l++) {
+        frame f = {SNN_PLOT_AL_MARGIN + (double)l * SNN_PLOT_AL_PANEL + 80, 60,
+                   SNN_PLOT_AL_PANEL - 110, SNN_PLOT_H - 140, x0, x1, y0, y1};
+        cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+        cairo_set_line_width(cr, 1.0);
+        if (y0 < 0 && y1 > 0) {
+            cairo_move_to(cr, f.x, fy(&f, 0.0));
+            cairo_line_to(cr, f.x + f.w, fy(&f, 0.0));
+            cairo_stroke(cr);
+        }
+        for (size_t k = 0; k < n; k++)
+            if (l < af[k].L)
+                draw_series(cr, &f, af[k].x && af[k].nx == af[k].n[l] ? af[k].x : NULL,
+                            af[k].y[l], af[k].n[l], palette[k]);
+        char title[96];
+        if (smooth > 1)
+            snprintf(title, sizeof title, "W%zu (running mean over %zu updates)", l, smooth);
+        else
+            snprintf(title, sizeof title, "W%zu", l);
+        draw_frame(cr, &f, title, "training step",
+                   l == 0 ? "cos(weight update, Hebbian term)" : NULL);
+        if (l + 1 == P)
+            legend(cr, &f, leg, n);
+    }
+    pctx p = {.dir = dir, .out = out};
+    rc = save(&p, cr, sf, "alignment.png", "alignment curves of the files overlaid", err);
+out:
+    for (size_t k = 0; k < n; k++)
+        al_file_clear(&af[k]);
+    return rc;
+}
+
 int snn_plot(const char *path, const char *dir, const snn_plot_opts *o, FILE *out,
              size_t *n_made, snn_err *err)
 {

@@ -24,6 +24,7 @@
  *   emergence.png           /analysis/emergence (written by `snn analyze`):
  *                           probe and kNN accuracy, sparsity vs samples seen
  *   alignment.png           /readout/alignment/W<l> vs step
+ * snn_plot_alignment (below) overlays the alignment curves of several files.
  */
 #ifndef SNN_IO_PLOT_H
 #define SNN_IO_PLOT_H
@@ -65,5 +66,26 @@ int snn_plot_rf_size(size_t n_pre, size_t n_post, int *w, int *h);
  */
 int snn_plot(const char *path, const char *dir, const snn_plot_opts *o, FILE *out,
              size_t *n_made, snn_err *err);
+
+/*
+ * snn_plot_alignment: overlay the readout alignment curves of several result
+ * files (`snn plot --alignment A.h5 B.h5 ... -o DIR`) into DIR/alignment.png
+ * (dir NULL means "."): one panel per weight matrix W<l> side by side, one
+ * colour per file, the legend labelled with each file's name without its
+ * directory and ".h5".  Size (P·SNN_PLOT_AL_PANEL + 2·SNN_PLOT_AL_MARGIN) x
+ * SNN_PLOT_H, P the largest number of matrices in any file (at most 5);
+ * panel l's axes box spans x from SNN_PLOT_AL_MARGIN + l·SNN_PLOT_AL_PANEL
+ * + 80 over SNN_PLOT_AL_PANEL - 110 px, y from 60 over SNN_PLOT_H - 140 px.
+ * x is the training step (/readout/alignment/step; the update index if
+ * absent or of another length); y the cosine, a common range for all panels
+ * that contains 0 and stays within [-1, 1], with a grey line at 0.  Each
+ * curve is a centred running mean over `smooth` updates (NaN entries are
+ * skipped; 0 or 1 = raw).  Errors: no files, more than 6 files or a label
+ * that repeats -> SNN_ECFG; a missing or non-HDF5 file, or one without
+ * /readout/alignment/W0 -> SNN_EIO naming it.  One "made:" line to `out`.
+ */
+enum { SNN_PLOT_AL_PANEL = 560, SNN_PLOT_AL_MARGIN = 20, SNN_PLOT_AL_FILES = 6 };
+int snn_plot_alignment(const char *const *paths, size_t n, const char *dir, size_t smooth,
+                       FILE *out, snn_err *err);
 
 #endif

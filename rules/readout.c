@@ -1,6 +1,6 @@
 /*
  * rules/readout.c: the surrogate-gradient readout learner (rules/readout.h):
- * construction, normalisation, mini-batches and epochs, Adam, evaluation.
+ * construction, normalisation, mini-batches and epochs, Adam / SGD, evaluation.
  * One chunk's forward and backward pass lives in rules/readout_bptt.c; the
  * configuration, HDF5 output and checkpoints in rules/readout_io.c.
  *
@@ -45,6 +45,28 @@ void snn_readout_adam(double *p, double *m, double *v, const double *g, size_t n
         v[i] = vi;
         p[i] -= lr * (mi * c1 / (sqrt(vi * c2) + eps) + weight_decay * p[i]);
     }
+}
+
+void snn_readout_sgd(double *p, double *buf, const double *g, size_t n, double lr,
+                     double momentum, double weight_decay)
+{
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        double b = momentum * buf[i] + (g[i] + weight_decay * p[i]);
+        buf[i] = b;
+        p[i] -= lr * b;
+    }
+}
+
+/* One optimiser step on the n parameters at offset o (decay 0 for biases). */
+static void step_params(snn_readout *r, size_t o, size_t n, double lr, double decay)
+{
+    const snn_readout_cfg *c = &r->cfg;
+    if (c->optimizer == SNN_RO_OPT_SGD)
+        snn_readout_sgd(r->par + o, r->m + o, r->grad + o, n, lr, c->momentum, decay);
+    else
+        snn_readout_adam(r->par + o, r->m + o, r->v + o, r->grad + o, n, r->step, lr,
+                         c->adam_beta1, c->adam_beta2, c->adam_eps, decay);
 }
 
 /* ---- learner construction ---------------------------------------------- */
@@ -392,14 +414,9 @@ static void update(snn_readout *r, double lr, size_t nc)
         memcpy(r->prev, r->par, r->n_par * sizeof(double));
     r->step++;
     for (size_t l = 0; l < L; l++) {
-        size_t nw = r->dim[l] * r->dim[l + 1], o = r->w_off[l];
-        snn_readout_adam(r->par + o, r->m + o, r->v + o, r->grad + o, nw, r->step, lr,
-                         c->adam_beta1, c->adam_beta2, c->adam_eps, c->weight_decay);
-        if (r->b_off[l] != SIZE_MAX) {
-            o = r->b_off[l];
-            snn_readout_adam(r->par + o, r->m + o, r->v + o, r->grad + o, r->dim[l + 1], r->step,
-                             lr, c->adam_beta1, c->adam_beta2, c->adam_eps, 0.0);
-        }
+        step_params(r, r->w_off[l], r->dim[l] * r->dim[l + 1], lr, c->weight_decay);
+        if (r->b_off[l] != SIZE_MAX)
+            step_params(r, r->b_off[l], r->dim[l + 1], lr, 0.0);
     }
     if (c->update_noise > 0)
         for (size_t l = 0; l < L; l++) {
@@ -667,4 +684,32 @@ double *snn_readout_feedback(snn_readout *r, size_t l, size_t *n)
 {
     *n = l < RO_MAXL && r->fb[l] ? r->dim[r->n_layers] * r->dim[l + 1] : 0;
     return *n ? r->fb[l] : NULL;
+}
+
+/* ---- one mini-batch step (GHL's alternating loop) ---------------------- */
+
+int snn_readout_train_batch(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                            uint32_t key, double *loss, double *accuracy, snn_err *err)
+{
+    const snn_readout_cfg *c = &r->cfg;
+    if (n == 0 || n > c->batch)
+        SNN_FAIL(err, SNN_ECFG, "readout: a training step takes 1 to %u samples "
+                 "(readout.batch), not %zu", c->batch, n);
+    int rc = check_labels(r, y, n, err);
+    if (rc || (c->record_alignment && (rc = ro_reserve_alignment(r, r->n_al + 1, err))))
+        return rc;
+    ro_batch bt = {X, y, NULL, 0, RO_RNG_TRAIN, key, 1, 1.0 / (double)n, 0};
+    size_t nc = run_batch(r, &bt, 0, n), correct = 0;
+    double ls = 0.0;
+    for (size_t ci = 0; ci < nc; ci++) {
+        ls += r->slot[ci].loss;
+        correct += r->slot[ci].correct;
+    }
+    reduce_grad(r, nc, r->grad, 0);
+    update(r, lr_at(c, r->epoch < c->epochs ? r->epoch : c->epochs - 1), nc);
+    if (loss)
+        *loss = ls / (double)n;
+    if (accuracy)
+        *accuracy = (double)correct / (double)n;
+    return SNN_OK;
 }

@@ -33,9 +33,17 @@
  * In smooth mode the forward spike is σ(kx) and its derivative the sigmoid
  * one whatever cfg.surrogate says, so BPTT equals finite differences.
  *
- * Optimiser: Adam with DECOUPLED weight decay (AdamW: p -= lr·(m̂/(√v̂+eps)
- * + weight_decay·p), weights only, never biases), mini-batches in a seeded
- * shuffled order, learning-rate schedule per epoch (constant; step: lr ·
+ * Optimiser (cfg.optimizer), g the mini-batch mean gradient:
+ *   "adam": Adam with DECOUPLED weight decay (AdamW: p -= lr·(m̂/(√v̂+eps)
+ *           + weight_decay·p), weights only, never biases);
+ *   "sgd":  plain SGD with CLASSIC L2 weight decay, i.e. the gradient of
+ *           L + (weight_decay/2)·|W|^2 (as in Koplow, Poggio & Ziyin 2025):
+ *           g' = g + weight_decay·p (weights only), and with momentum mu
+ *           (default 0) buf = mu·buf + g', p -= lr·buf (buf starts at 0 and
+ *           is kept in the Adam first-moment array); mu = 0 gives exactly
+ *           p -= lr·(g + weight_decay·p).
+ * Mini-batches in a seeded shuffled order, learning-rate schedule per
+ * epoch (constant; step: lr ·
  * gamma^floor(epoch/step_epochs); cosine: lr_min + (lr - lr_min)(1 +
  * cos(pi·epoch/epochs))/2).  Optional Gaussian update noise of standard
  * deviation update_noise added to every weight after each update, from its
@@ -45,12 +53,27 @@
  * entries N(0, 1/n_classes) (direct feedback alignment).
  *
  * Alignment recording (record_alignment): after each update, per weight
- * matrix, cos(ΔW, H) with ΔW the applied change (Adam, decay and noise) and
- * H = batch mean of r_pre r_post^T, where a rate is the mean over the T steps
- * of the spikes (per step, not Hz); layer 0's presynaptic "rate" is the
- * encoded input (Poisson spikes, or x·input_gain under current encoding)
- * and a non-spiking max_mem output uses its mean membrane.  NaN when ΔW or
- * H is zero.
+ * matrix W_l, cos(ΔW_l, H_l) = <ΔW_l, H_l> / (|ΔW_l| |H_l|) (Frobenius),
+ * where
+ *   ΔW_l = W_l(after) - W_l(before) is the change actually applied by the
+ *          step: optimiser (Adam or SGD, momentum included), weight decay
+ *          (decoupled or L2) and update noise all included;
+ *   H_l  = (1/B) Σ_b r_pre,b r_post,b^T  [n_in_l × n_out_l], the Hebbian
+ *          term "pre rate × post rate", batch mean over the B samples of
+ *          the mini-batch, computed in the same forward pass as the
+ *          gradient (i.e. with the weights before the update).  A rate is
+ *          the mean over the T steps of a neuron's spikes s_t (spikes per
+ *          step, in [0, 1], not Hz).  Per layer:
+ *            r_pre of layer 0: the encoded input, mean over T of the Poisson
+ *              spikes, or x'·input_gain under current encoding (x' the
+ *              normalised feature);
+ *            r_pre of layer l > 0: the spike rate of hidden layer l-1;
+ *            r_post: the layer's spike rate; for a non-spiking max_mem
+ *              output layer, its mean membrane (1/T) Σ_t u_t.
+ *          Rates are non-negative, so H_l >= 0 elementwise (except a
+ *          max_mem output's membrane).
+ * Positive cosine = "Hebbian", negative = "anti-Hebbian".  NaN when ΔW_l or
+ * H_l is zero.  Biases are not part of it.
  *
  * Streams: weights (seed, layer), feedback matrices, the epoch's shuffle
  * (seed, epoch), Poisson inputs (seed, epoch, sample; evaluation uses a
@@ -84,6 +107,7 @@ enum { SNN_RO_SG_FAST_SIGMOID, SNN_RO_SG_ARCTAN, SNN_RO_SG_SIGMOID };
 enum { SNN_RO_RESET_SUBTRACT, SNN_RO_RESET_ZERO };
 enum { SNN_RO_LR_CONSTANT, SNN_RO_LR_STEP, SNN_RO_LR_COSINE };
 enum { SNN_RO_RULE_BACKPROP, SNN_RO_RULE_RANDOM };
+enum { SNN_RO_OPT_ADAM, SNN_RO_OPT_SGD };
 
 /* Plain configuration; snn_readout_cfg_default fills every field. */
 typedef struct snn_readout_cfg {
@@ -109,9 +133,12 @@ typedef struct snn_readout_cfg {
     double sg_slope;        /* k (1 / membrane unit), > 0 */
     int smooth;             /* test mode: sigmoid forward spike */
     double init_gain;       /* W ~ N(0, (init_gain)^2 / n_in_l) */
-    double lr;              /* Adam learning rate */
+    int optimizer;          /* SNN_RO_OPT_*: Adam (default) or plain SGD */
+    double lr;              /* learning rate (Adam or SGD) */
     double adam_beta1, adam_beta2, adam_eps;
-    double weight_decay;    /* decoupled (AdamW), weights only */
+    double momentum;        /* SGD momentum mu in [0, 1) (0 = plain SGD); Adam ignores it */
+    double weight_decay;    /* weights only: decoupled for Adam (AdamW), L2 term
+                               weight_decay·W added to the gradient for SGD */
     unsigned batch;         /* mini-batch size (samples) */
     unsigned epochs;        /* epochs snn_readout_train runs (also curve capacity) */
     int shuffle;            /* 1: seeded reshuffle of the training set each epoch */
@@ -146,7 +173,7 @@ typedef struct snn_readout_epoch {
 /* Defaults: seed 1, no normalisation, current encoding, T 25, dt 1 ms, gain
    1, 100 Hz, no hidden layer, tau_mem 10 ms, tau_syn 0, theta 1, subtract,
    detach_reset 1, count, bias 1, fast sigmoid slope 10, Adam 1e-3 / 0.9 /
-   0.999 / 1e-8, no decay, batch 128, 10 epochs, shuffle, constant lr,
+   0.999 / 1e-8 (SGD momentum 0), no decay, batch 128, 10 epochs, shuffle, constant lr,
    chunk 16, sparse_density 0.125. */
 void snn_readout_cfg_default(snn_readout_cfg *c);
 
@@ -273,5 +300,27 @@ double snn_readout_surrogate(int kind, double k, double x);
    m, v updated in place; decay applies weight_decay·p (pass 0 for biases). */
 void snn_readout_adam(double *p, double *m, double *v, const double *g, size_t n, uint64_t t,
                       double lr, double beta1, double beta2, double eps, double weight_decay);
+
+/*
+ * snn_readout_train_batch: one optimiser step (AdamW, the epoch's learning
+ * rate, update noise and alignment as in an epoch) on the mini-batch X, y
+ * of n samples, 1 <= n <= cfg.batch, in the given order: the mean loss over
+ * them, exactly the step snn_readout_train_epoch takes on a mini-batch of
+ * the same samples under current encoding.  Poisson inputs come from the
+ * streams keyed by (seed, `key`, position in the batch), so a caller that
+ * passes a new key per batch gets fresh spikes, the same for any thread
+ * count.  The
+ * epoch count and the curves are not changed (the normalisation must be
+ * fitted before: snn_readout_fit_norm).  *loss and *accuracy (may be NULL)
+ * get the batch's mean loss and fraction correct before the step.
+ */
+int snn_readout_train_batch(snn_readout *r, const double *X, const uint8_t *y, size_t n,
+                            uint32_t key, double *loss, double *accuracy, snn_err *err);
+
+/* One SGD step on n parameters: g' = g + weight_decay·p (L2; pass 0 for
+   biases); buf = momentum·buf + g'; p -= lr·buf.  With momentum 0, buf is
+   just g' and p -= lr·(g + weight_decay·p). */
+void snn_readout_sgd(double *p, double *buf, const double *g, size_t n, double lr,
+                     double momentum, double weight_decay);
 
 #endif

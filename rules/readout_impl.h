@@ -56,11 +56,11 @@ struct snn_readout {
     size_t w_off[RO_MAXL], b_off[RO_MAXL]; /* into par; b_off = SIZE_MAX without bias */
     size_t n_par, max_dim;
     double beta, alpha, p_scale;
-    double *par, *m, *v, *grad, *prev;
+    double *par, *m, *v, *grad, *prev; /* m: Adam first moment or SGD momentum buffer */
     double *fb[RO_MAXL];       /* rule random: B_l [n_classes × dim[l+1]], l < L-1 */
     double *shift, *scale;     /* normalisation x' = (x - shift)·scale */
     int norm_fitted;
-    uint64_t step;             /* Adam steps taken */
+    uint64_t step;             /* optimiser steps taken */
     unsigned epoch;            /* epochs done */
     gsl_rng *noise, *aux;      /* update noise; shuffle (reseeded per epoch) */
     ro_slot *slot;

@@ -10,15 +10,17 @@
  *                    epoch_time_s}          float64 [E]
  *   /readout/weights/W<l>                   float64 [E, n_in_l, n_out_l]
  *   /readout/alignment/W<l>                 float64 [U]
- *   /readout/alignment/step                 uint64 [U] (Adam step, 1-based)
+ *   /readout/alignment/step                 uint64 [U] (optimiser step, 1-based)
  *   /readout/results    attrs accuracy, n_test; confusion uint64 [C, C]
  *                       (row = true label), predictions uint64 [n_test]
  *
  * Checkpoint blob (little-endian host layout, version 1): magic, version,
- * shape (layers, dims, n_par, epochs, seed, steps, batch, flags), counters,
- * parameters, Adam moments, normalisation, the update-noise stream's raw
- * GSL state, curves, weight history, alignment record, and a trailing
- * FNV-1a 64 checksum of everything before it.
+ * shape (layers, dims, n_par, epochs, seed, steps, batch, flags: record
+ * weights / alignment, bias, optimizer), counters, parameters, optimiser
+ * state (Adam moments; SGD: momentum buffer and an unused zero array),
+ * normalisation, the update-noise stream's raw GSL state, curves, weight
+ * history, alignment record, and a trailing FNV-1a 64 checksum of
+ * everything before it.
  */
 #include "readout_impl.h"
 
@@ -55,6 +57,8 @@ void snn_readout_cfg_default(snn_readout_cfg *c)
     c->adam_beta1 = 0.9;
     c->adam_beta2 = 0.999;
     c->adam_eps = 1e-8;
+    c->optimizer = SNN_RO_OPT_ADAM;
+    c->momentum = 0.0;
     c->weight_decay = 0.0;
     c->batch = 128;
     c->epochs = 10;
@@ -84,11 +88,13 @@ static const char *const sg_names[] = {"fast_sigmoid", "arctan", "sigmoid"};
 static const char *const reset_names[] = {"subtract", "zero"};
 static const char *const lr_names[] = {"constant", "step", "cosine"};
 static const char *const rule_names[] = {"backprop", "random"};
+static const char *const opt_names[] = {"adam", "sgd"};
 
 static const choice choices[] = {
     {"norm", norm_names, 3},       {"encode", enc_names, 2}, {"decode", dec_names, 2},
     {"surrogate", sg_names, 3},    {"reset", reset_names, 2},
     {"lr_schedule", lr_names, 3},  {"rule", rule_names, 2},
+    {"optimizer", opt_names, 2},
 };
 
 static const choice *find_choice(const char *key)
@@ -175,6 +181,10 @@ int snn_readout_cfg_check(const snn_readout_cfg *c, snn_err *err)
           c->adam_beta2);
     CHECK(c->adam_eps > 0 && isfinite(c->adam_eps), "readout.adam_eps = %g must be > 0",
           c->adam_eps);
+    CHECK(c->optimizer == SNN_RO_OPT_ADAM || c->optimizer == SNN_RO_OPT_SGD,
+          "readout.optimizer = %d is not \"adam\" or \"sgd\"", c->optimizer);
+    CHECK(c->momentum >= 0 && c->momentum < 1, "readout.momentum = %g is outside [0, 1)",
+          c->momentum);
     CHECK(c->weight_decay >= 0 && isfinite(c->weight_decay),
           "readout.weight_decay = %g must be >= 0", c->weight_decay);
     CHECK(c->batch >= 1, "readout.batch = %u must be >= 1", c->batch);
@@ -218,7 +228,7 @@ int snn_readout_write_h5(const snn_readout *r, snn_h5 *h, snn_err *err)
         {"adam_beta2", c->adam_beta2}, {"adam_eps", c->adam_eps},
         {"weight_decay", c->weight_decay}, {"lr_gamma", c->lr_gamma},
         {"lr_min", c->lr_min},         {"update_noise", c->update_noise},
-        {"sparse_density", c->sparse_density},
+        {"sparse_density", c->sparse_density}, {"momentum", c->momentum},
     };
     struct { const char *k; uint64_t v; } u64[] = {
         {"seed", c->seed},           {"steps", c->steps},
@@ -235,6 +245,7 @@ int snn_readout_write_h5(const snn_readout *r, snn_h5 *h, snn_err *err)
         {"norm", c->norm},       {"encode", c->encode},           {"decode", c->decode},
         {"surrogate", c->surrogate}, {"reset", c->reset},
         {"lr_schedule", c->lr_schedule}, {"rule", c->rule},
+        {"optimizer", c->optimizer},
     };
     for (size_t i = 0; !rc && i < sizeof dbl / sizeof dbl[0]; i++)
         rc = snn_h5_attr_double(h, g, dbl[i].k, dbl[i].v, err);
@@ -358,7 +369,7 @@ static size_t shape_words(const snn_readout *r, uint64_t *w)
     w[k++] = c->steps;
     w[k++] = c->batch;
     w[k++] = (uint64_t)c->record_weights | (uint64_t)c->record_alignment << 1 |
-             (uint64_t)c->bias << 2;
+             (uint64_t)c->bias << 2 | (uint64_t)c->optimizer << 3;
     return k;
 }
 

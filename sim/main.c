@@ -36,6 +36,7 @@
 #include "net.h"
 #include "protocol.h"
 #include "checkpoint.h"
+#include "ghl_run.h"
 #include "readout_run.h"
 #include "rec.h"
 #include "sched.h"
@@ -231,6 +232,7 @@ static const char *const usage_analyze =
 
 static const char *const usage_plot =
     "usage: snn plot OUT.h5 [-o DIR] [--all-snapshots]\n"
+    "       snn plot --alignment A.h5 B.h5 ... [-o DIR] [--smooth K]\n"
     "\n"
     "Draw PNG figures of a result file (or any SONATA spike file) into DIR\n"
     "(default: the current directory), each only when its data is present:\n"
@@ -239,10 +241,14 @@ static const char *const usage_plot =
     "(weights_PROJ.png), readout learning curves, confusion matrices, emergence\n"
     "curves written by `snn analyze`, and the readout's alignment curves.\n"
     "The files made are listed.\n"
+    "With --alignment, the readout alignment curves of up to 6 files are overlaid\n"
+    "in DIR/alignment.png, one panel per weight matrix, labelled by file name.\n"
     "\n"
     "options:\n"
     "  -o, --output DIR        directory for the PNG files (created if missing)\n"
     "  -a, --all-snapshots     also one receptive-field grid per weight snapshot\n"
+    "  -A, --alignment         overlay the alignment curves of the files given\n"
+    "  -s, --smooth K          with --alignment: running mean over K updates (1)\n"
     "  -h, --help              this text\n";
 
 /* Parse a number in [lo, hi] for option `what`; prints the error. */
@@ -317,19 +323,32 @@ static int cmd_plot(int argc, char **argv)
 {
     static const struct option lo[] = {{"output", required_argument, 0, 'o'},
                                        {"all-snapshots", no_argument, 0, 'a'},
+                                       {"alignment", no_argument, 0, 'A'},
+                                       {"smooth", required_argument, 0, 's'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     snn_plot_opts o = {0};
     const char *dir = ".";
-    int c, rc = 0;
+    int c, rc = 0, overlay = 0;
+    double smooth = 1;
     optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "o:ah", lo, NULL)) != -1) {
+    while (!rc && (c = getopt_long(argc, argv, "o:aAs:h", lo, NULL)) != -1) {
         switch (c) {
         case 'o':
             dir = optarg;
             break;
         case 'a':
             o.all_snapshots = 1;
+            break;
+        case 'A':
+            overlay = 1;
+            break;
+        case 's':
+            rc = opt_num(optarg, "--smooth", 1, 100000, &smooth);
+            if (!rc && smooth != floor(smooth)) {
+                fprintf(stderr, "snn: error: --smooth '%s' must be a whole number\n", optarg);
+                rc = 2;
+            }
             break;
         case 'h':
             fputs(usage_plot, stdout);
@@ -338,7 +357,10 @@ static int cmd_plot(int argc, char **argv)
             rc = 2;
         }
     }
-    if (!rc && optind != argc - 1) {
+    if (!rc && overlay && optind >= argc) {
+        fprintf(stderr, "snn: error: plot --alignment takes one or more files\n%s", usage_plot);
+        rc = 2;
+    } else if (!rc && !overlay && optind != argc - 1) {
         fprintf(stderr, "snn: error: plot takes one file\n%s", usage_plot);
         rc = 2;
     }
@@ -346,6 +368,12 @@ static int cmd_plot(int argc, char **argv)
         return rc;
     snn_err err;
     snn_err_clear(&err);
+    if (overlay) {
+        if (snn_plot_alignment((const char *const *)(argv + optind), (size_t)(argc - optind), dir,
+                               (size_t)smooth, stdout, &err))
+            return fail(&err);
+        return 0;
+    }
     if (snn_plot(argv[optind], dir, &o, stdout, NULL, &err))
         return fail(&err);
     return 0;
@@ -652,6 +680,14 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
         if (need[q])
             rc = snn_idx_load_dir(sp->data.directory, names[q], all[q] ? 0 : need[q], &split[q],
                                   err);
+    snn_ghl_run *gr = NULL; /* group `guided`: GHL's loop (sim/ghl_run.h), not checkpointed */
+    if (!rc && sp->guided.on && ck)
+        rc = snn_err_set(err, SNN_ECFG, "a run with a `guided` group cannot resume its phases");
+    if (!rc && sp->guided.on && sp->ckpt_every_samples)
+        rc = snn_err_set(err, SNN_ECFG, "a run with a `guided` group takes no checkpoints in "
+                         "its phases: remove output.checkpoint_every_samples");
+    if (!rc && sp->guided.on)
+        rc = snn_ghl_run_create(&gr, net, err);
     if (!rc) {
         phase_progress pg = {tty, quiet, sp, now_s(), 0, 0};
         phases_ckpt pk = {.sp = sp, .net = net, .rec = rec, .h = h};
@@ -662,10 +698,19 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
                                 .keep_features = sp->readout.on,
                                 .checkpoint = phases_ckpt_write, .ckpt_ud = &pk,
                                 .ckpt_every = sp->ckpt_every_samples,
-                                .resume = ck ? &io : NULL};
+                                .resume = ck ? &io : NULL,
+                                .on_sample = gr ? snn_ghl_run_on_sample : NULL,
+                                .sample_ud = gr};
+        if (gr) {
+            po.checkpoint = NULL;
+            po.ckpt_every = 0;
+        }
         const snn_dataset *const cs[2] = {split[0], split[1]};
         rc = snn_protocol_run(net, cs, rec, h, &po, res, err);
     }
+    if (!rc && gr)
+        rc = snn_ghl_run_write_h5(gr, h, err);
+    snn_ghl_run_free(gr);
     for (int q = 0; q < 2 && !rc; q++)
         if (split[q]) {
             char key[64];

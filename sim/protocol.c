@@ -1270,8 +1270,14 @@ static int plastic(phase_ctx *c, snapper *sn, uint64_t *seen, snn_err *err)
                 snn_sample_stats st = {row[L->pre_row], row[L->post_row], sp->stim.present_ms,
                                        L->learn};
                 pj->rule->type->on_sample_end(pj->rule, pj, &st);
+                if (c->opts && c->opts->on_sample &&
+                    (rc = c->opts->on_sample(c->opts->sample_ud, c->f, s, c->o->n,
+                                             c->d->labels[i], pj, &st, err)))
+                    break;
             }
         }
+        if (rc)
+            break;
         for (size_t j = 0; j < net->n_projs; j++)
             if (net->projs[j].spec->normalize > 0)
                 snn_net_normalize(net, &net->projs[j], net->projs[j].spec->normalize);
@@ -1316,6 +1322,9 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
     snn_dataset *perturbed = NULL;
     size_t f0 = 0, s0 = 0, every = opts ? opts->ckpt_every : 0;
     ckpt_ctx k = {.opts = opts, .pc = {.net = net, .outs = outs, .res = res, .sn = &sn}};
+    if (!rc && opts && opts->on_sample && (opts->checkpoint || opts->resume))
+        rc = snn_err_set(err, SNN_ECFG, "a run with a per-sample learning hook (group `guided`) "
+                         "cannot be checkpointed or resumed: its learner state is not saved");
     if (!rc && opts && opts->resume)
         rc = resume_load(opts->resume, net, outs, res, &sn, &f0, &s0, &seen, err);
     for (size_t f = f0; f < sp->n_phases && !rc; f++) {

@@ -117,6 +117,16 @@ typedef struct snn_protocol_opts {
        taken and finishes bit-identically to a run that never stopped (for
        any thread count on either side). */
     const snn_state_io *resume;
+    /* Plastic phases (may be NULL): called after every sample, once for each
+       projection whose rule has an on_sample_end hook, right after that hook
+       (before normalisation and snapshots), with the phase index, the
+       sample's position s of n in the phase, its label and the counts the
+       hook got.  It may change pj's weights (GHL's guided update); a non-zero
+       return ends the run with that error.  Runs with it are not
+       checkpointed (ckpt_every and resume must be unset). */
+    int (*on_sample)(void *ud, size_t phase, size_t s, size_t n, unsigned label,
+                     struct snn_proj *pj, const snn_sample_stats *st, snn_err *err);
+    void *sample_ud;
 } snn_protocol_opts;
 
 /* One phase's features in memory: row s is sample s, its columns the spike

@@ -188,6 +188,19 @@ typedef struct snn_robust_spec {
     size_t readout_phase[SNN_MAX_PERTURB];
 } snn_robust_spec;
 
+/* Global-guided Hebbian learning (group `guided`, sim/ghl_run.h): the
+   readout (group `readout`) steers a ghl projection during plastic phases. */
+typedef struct snn_guided_spec {
+    bool on;
+    size_t proj;                   /* the projection under rule "ghl" */
+    unsigned batch;                /* samples per mini-batch */
+    unsigned readout_steps;        /* readout steps per mini-batch */
+    int modulator;                 /* rule three_factor: SNN_GUIDED_MOD_* */
+    int schedule;                  /* SNN_GUIDED_ALTERNATE | _INTERLEAVE */
+} snn_guided_spec;
+enum { SNN_GUIDED_ALTERNATE, SNN_GUIDED_INTERLEAVE };
+enum { SNN_GUIDED_MOD_SIGN, SNN_GUIDED_MOD_REWARD };
+
 typedef struct snn_spec {
     /* simulation */
     double dt_ms;
@@ -218,6 +231,7 @@ typedef struct snn_spec {
     snn_eval_spec eval;
     snn_readout_spec readout;
     snn_robust_spec robust;
+    snn_guided_spec guided;
     /* output */
     char output[1024];             /* path of the HDF5 file */
     int compression;               /* deflate level 0..9 */

@@ -3,7 +3,8 @@
  * figure is read back with cairo: a valid PNG of the documented size that is
  * not blank; the receptive-field grid puts each weight where it belongs;
  * figures whose data is absent are not made; missing, non-HDF5 and empty
- * files and an unusable output directory give clear errors.
+ * files and an unusable output directory give clear errors; the alignment
+ * overlay of several files draws each file's curve where it belongs.
  */
 #include "../support.h"
 
@@ -345,6 +346,120 @@ static void test_errors(void **state)
     fclose(out);
 }
 
+/* A result file holding only an alignment record: W0 constant at c0 and,
+   with two layers, W1 constant at c1, over steps 1..n. */
+static void make_alignment(const char *path, size_t n, double c0, int two, double c1)
+{
+    hid_t f = new_file(path);
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint64_t *st = malloc(n * sizeof *st);
+    for (size_t i = 0; i < n; i++) {
+        a[i] = c0;
+        b[i] = c1;
+        st[i] = i + 1;
+    }
+    a[n / 2] = NAN; /* an update with a zero Hebbian term */
+    put_f64(f, "/readout/alignment/W0", a, n);
+    if (two)
+        put_f64(f, "/readout/alignment/W1", b, n);
+    put_u64(f, "/readout/alignment/step", st, n);
+    H5Fclose(f);
+    free(a);
+    free(b);
+    free(st);
+}
+
+/* Pixels in column x, rows [y0, y1), of colour c (within 0x30 per channel). */
+static size_t colour_in_column(cairo_surface_t *s, int x, int y0, int y1, uint32_t c)
+{
+    size_t n = 0;
+    for (int y = y0; y < y1; y++) {
+        uint32_t v = pixel(s, x, y);
+        int ok = 1;
+        for (int sh = 0; sh < 24; sh += 8) {
+            int d = (int)((v >> sh) & 0xff) - (int)((c >> sh) & 0xff);
+            ok &= d > -0x30 && d < 0x30;
+        }
+        n += ok;
+    }
+    return n;
+}
+
+/*
+ * Overlay of three files (two with W0 and W1, one with W0 only): a PNG of
+ * two panels, each curve a horizontal line in its file's colour at the
+ * height its constant cosine maps to.  The y range is common: from
+ * min(0, lowest) to the highest plus 5 % headroom, here [-0.5, 0.8 + 0.065].
+ */
+static void test_alignment_overlay(void **state)
+{
+    (void)state;
+    const char *dir = "plot_al_out";
+    make_alignment("plot_al_sgd.h5", 200, 0.8, 1, 0.3);
+    make_alignment("plot_al_noise.h5", 200, -0.5, 1, -0.2);
+    make_alignment("plot_al_w0only.h5", 200, 0.1, 0, 0.0);
+    const char *files[3] = {"plot_al_sgd.h5", "plot_al_noise.h5", "plot_al_w0only.h5"};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    snn_err err;
+    assert_int_equal(snn_plot_alignment(files, 3, dir, 5, out, &err), SNN_OK);
+    fclose(out);
+    assert_non_null(strstr(buf, "plot_al_out/alignment.png"));
+    free(buf);
+    int W = 2 * SNN_PLOT_AL_PANEL + 2 * SNN_PLOT_AL_MARGIN;
+    cairo_surface_t *png = check_png(dir, "alignment.png", W, SNN_PLOT_H);
+    /* Data -> pixel, as io/plot.h documents the panel boxes. */
+    double y0 = -0.5, y1 = 0.8 + 0.05 * 1.3, top = 60, h = SNN_PLOT_H - 140;
+    const uint32_t blue = 0x1f77b4, orange = 0xff7f0e, green = 0x2ca02c;
+    struct { int panel; double v; uint32_t c; int present; } want[] = {
+        {0, 0.8, blue, 1}, {0, -0.5, orange, 1}, {0, 0.1, green, 1},
+        {1, 0.3, blue, 1}, {1, -0.2, orange, 1}, {1, 0.1, green, 0},
+    };
+    for (size_t k = 0; k < 6; k++) {
+        /* A column a quarter into the panel's box (left of the legend). */
+        int x = SNN_PLOT_AL_MARGIN + want[k].panel * SNN_PLOT_AL_PANEL + 80 +
+                (SNN_PLOT_AL_PANEL - 110) / 4;
+        int py = (int)(top + h - (want[k].v - y0) / (y1 - y0) * h);
+        size_t near = colour_in_column(png, x, py - 3, py + 4, want[k].c);
+        size_t all = colour_in_column(png, x, (int)top + 2, (int)(top + h) - 2, want[k].c);
+        if (want[k].present) {
+            if (!(near >= 1 && all <= near + 2))
+                fail_msg("curve %zu: %zu pixels of its colour near y = %d, %zu in the column",
+                         k, near, py, all);
+        } else {
+            assert_int_equal(all, 0);
+        }
+    }
+    cairo_surface_destroy(png);
+
+    /* Errors: a file without alignment, a missing file, a repeated label, too many files. */
+    out = fopen("/dev/null", "w");
+    hid_t f = new_file("plot_al_none.h5");
+    const double x = 1.0;
+    put_f64(f, "/readout/curves/loss", &x, 1);
+    H5Fclose(f);
+    const char *bad[2] = {"plot_al_sgd.h5", "plot_al_none.h5"};
+    assert_int_equal(snn_plot_alignment(bad, 2, dir, 1, out, &err), SNN_EIO);
+    assert_non_null(strstr(err.msg, "plot_al_none.h5: no /readout/alignment/W0"));
+    bad[1] = "plot_al_missing.h5";
+    assert_int_equal(snn_plot_alignment(bad, 2, dir, 1, out, &err), SNN_EIO);
+    assert_non_null(strstr(err.msg, "plot_al_missing.h5"));
+    bad[1] = "./plot_al_sgd.h5";
+    assert_int_equal(snn_plot_alignment(bad, 2, dir, 1, out, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "labelled 'plot_al_sgd'"));
+    const char *seven[7] = {files[0], files[1], files[2], files[0], files[1], files[2], files[0]};
+    assert_int_equal(snn_plot_alignment(seven, 7, dir, 1, out, &err), SNN_ECFG);
+    assert_int_equal(snn_plot_alignment(files, 0, dir, 1, out, &err), SNN_ECFG);
+    fclose(out);
+    remove("plot_al_out/alignment.png");
+    rmdir(dir);
+    remove("plot_al_sgd.h5");
+    remove("plot_al_noise.h5");
+    remove("plot_al_w0only.h5");
+    remove("plot_al_none.h5");
+}
+
 /* Under AddressSanitizer: fontconfig (loaded by cairo's toy text API) keeps
    its configuration and default pattern in static caches that are only
    freed by FcFini(); those one-time allocations are not leaks of ours. */
@@ -360,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_all_figures),
         cmocka_unit_test(test_sonata_only),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_alignment_overlay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

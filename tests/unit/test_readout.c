@@ -2,8 +2,8 @@
  * tests/unit/test_readout.c: the surrogate-gradient readout learner
  * (rules/readout.h): BPTT against central finite differences in smooth
  * mode, a separable problem learned exactly, bit-identity for 1/2/3
- * threads, checkpoint round trip, normalisation, surrogates and Adam
- * against closed forms, the random-feedback rule, the HDF5 layout.
+ * threads, checkpoint round trip, normalisation, surrogates, Adam and SGD
+ * against closed forms, the recorded Hebbian alignment in closed form, the random-feedback rule, the HDF5 layout.
  */
 #include "../support.h"
 
@@ -462,13 +462,11 @@ static void test_sparse_equals_dense(void **state)
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-static void test_checkpoint_round_trip(void **state)
+static void checkpoint_round_trip(snn_readout_cfg c)
 {
-    (void)state;
     double X[DN * DD];
     uint8_t y[DN];
     random_data(DN, DD, DC, 8, X, y);
-    snn_readout_cfg c = det_cfg();
     snn_err err;
     snn_readout *a, *b, *d;
     assert_int_equal(snn_readout_create(&a, &c, DD, DC, &err), SNN_OK);
@@ -536,6 +534,38 @@ static void test_checkpoint_round_trip(void **state)
     free(blob);
     snn_readout_free(a);
     snn_readout_free(d);
+}
+
+static void test_checkpoint_round_trip(void **state)
+{
+    (void)state;
+    checkpoint_round_trip(det_cfg());
+}
+
+/* SGD with momentum: the momentum buffer is saved, so an interrupted run
+   resumes bit-identically; a blob of another optimiser is refused. */
+static void test_checkpoint_round_trip_sgd(void **state)
+{
+    (void)state;
+    snn_readout_cfg c = det_cfg();
+    c.optimizer = SNN_RO_OPT_SGD;
+    c.momentum = 0.9;
+    c.lr = 0.05;
+    checkpoint_round_trip(c);
+    snn_readout *a, *b;
+    snn_err err;
+    snn_readout_cfg ca = det_cfg();
+    assert_int_equal(snn_readout_create(&a, &ca, DD, DC, &err), SNN_OK);
+    assert_int_equal(snn_readout_create(&b, &c, DD, DC, &err), SNN_OK);
+    size_t len = snn_readout_blob_size(a);
+    assert_int_equal(snn_readout_blob_size(b), len);
+    unsigned char *blob = malloc(len);
+    assert_int_equal(snn_readout_save(a, blob, len, &err), SNN_OK);
+    assert_int_equal(snn_readout_load(b, blob, len, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "shape"));
+    free(blob);
+    snn_readout_free(a);
+    snn_readout_free(b);
 }
 
 /* ---- normalisation ----------------------------------------------------- */
@@ -615,6 +645,182 @@ static void test_adam_closed_form(void **state)
     snn_readout_adam(p, m, v, g2, 2, 2, lr, b1, b2, eps, 0.0);
     double mh = 0.025 / 0.19, vh = 0.00028975 / 0.001999;
     snn_assert_close(p[0], p0 - lr * mh / (sqrt(vh) + eps), 1e-13, 0);
+}
+
+static void test_sgd_closed_form(void **state)
+{
+    (void)state;
+    double lr = 0.1, mu = 0.5, wd = 0.01;
+    double p[2] = {1.0, -2.0}, buf[2] = {0, 0}, g[2] = {0.5, -3.0};
+    /* Plain SGD + L2: p -= lr (g + wd p). */
+    snn_readout_sgd(p, buf, g, 2, lr, 0.0, wd);
+    snn_assert_close(p[0], 1.0 - 0.1 * (0.5 + 0.01 * 1.0), 1e-15, 0);
+    snn_assert_close(p[1], -2.0 - 0.1 * (-3.0 + 0.01 * -2.0), 1e-15, 0);
+    /* Momentum: buf1 = g1 + wd p0, buf2 = mu buf1 + g2 + wd p1, p2 = p1 - lr buf2. */
+    double q[1] = {1.0}, b[1] = {0.0}, g1[1] = {0.5}, g2[1] = {-0.2};
+    snn_readout_sgd(q, b, g1, 1, lr, mu, wd);
+    double b1 = 0.5 + 0.01 * 1.0, q1 = 1.0 - 0.1 * b1;
+    snn_assert_close(b[0], b1, 1e-15, 0);
+    snn_assert_close(q[0], q1, 1e-15, 0);
+    snn_readout_sgd(q, b, g2, 1, lr, mu, wd);
+    double b2 = 0.5 * b1 + (-0.2 + 0.01 * q1);
+    snn_assert_close(b[0], b2, 1e-15, 0);
+    snn_assert_close(q[0], q1 - 0.1 * b2, 1e-15, 0);
+}
+
+/* Read /readout/alignment/W<l> of r through a temporary HDF5 file. */
+static double *alignment_of(const snn_readout *r, int l, size_t *n)
+{
+    char path[128], ds[64];
+    snprintf(path, sizeof path, "test_readout_al_%d.h5", (int)getpid());
+    snprintf(ds, sizeof ds, "/readout/alignment/W%d", l);
+    snn_h5 *h;
+    snn_err err;
+    assert_int_equal(snn_h5_create(&h, path, 0, &err), SNN_OK);
+    assert_int_equal(snn_readout_write_h5(r, h, &err), SNN_OK);
+    assert_int_equal(snn_h5_close(h, 1, &err), SNN_OK);
+    double *v;
+    assert_int_equal(snn_h5_read_f64(path, ds, &v, n, &err), SNN_OK);
+    unlink(path);
+    return v;
+}
+
+static double cos_of(const double *a, const double *b, size_t n)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ab += a[i] * b[i];
+        aa += a[i] * a[i];
+        bb += b[i] * b[i];
+    }
+    return ab / sqrt(aa * bb);
+}
+
+/*
+ * One SGD step of the learner, no hidden layer, current encoding, max_mem
+ * output (no spikes, so everything is closed form): the whole training set
+ * is one batch, so the step is W' = W - lr (g + wd W) with g from
+ * snn_readout_loss_and_grad, biases b' = b - lr g_b (no decay).  The
+ * recorded alignment is cos(W' - W, H) with the Hebbian term in closed
+ * form: r_pre = x·input_gain, r_post = mean_t u_t = I·(1 - m)/(1 - beta),
+ * m = (1/T) Σ_{t=1..T} beta^t, I = x W + b, H = (1/N) Σ_b r_pre r_post^T.
+ * With update noise the recorded cosine is that of the change actually
+ * applied, not of the noise-free step.
+ */
+static void test_sgd_step_and_alignment(void **state)
+{
+    (void)state;
+    enum { N = 12, D = 5, C = 3 };
+    double X[N * D];
+    uint8_t y[N];
+    random_data(N, D, C, 21, X, y);
+    for (int noisy = 0; noisy <= 1; noisy++) {
+        snn_readout_cfg c;
+        snn_readout_cfg_default(&c);
+        c.optimizer = SNN_RO_OPT_SGD;
+        c.decode = SNN_RO_DEC_MAX_MEM;
+        c.steps = 7;
+        c.input_gain = 0.8;
+        c.lr = 0.3;
+        c.weight_decay = 0.05;
+        c.batch = N;
+        c.epochs = 1;
+        c.shuffle = 0;
+        c.record_alignment = 1;
+        c.update_noise = noisy ? 0.02 : 0.0;
+        snn_readout *r;
+        snn_err err;
+        assert_int_equal(snn_readout_create(&r, &c, D, C, &err), SNN_OK);
+        size_t np = snn_readout_n_params(r), nw, nb;
+        double *W = snn_readout_param(r, 0, 0, &nw);
+        double *bias = snn_readout_param(r, 0, 1, &nb);
+        assert_int_equal(nw, (size_t)D * C);
+        for (size_t j = 0; j < nb; j++)
+            bias[j] = 0.1 * (double)j - 0.05;
+        double W0[D * C], b0[C], loss;
+        memcpy(W0, W, sizeof W0);
+        memcpy(b0, bias, sizeof b0);
+        double *g = malloc(np * sizeof(double));
+        assert_int_equal(snn_readout_loss_and_grad(r, X, y, N, &loss, g, &err), SNN_OK);
+        /* Hebbian term in closed form. */
+        double beta = exp(-c.dt_ms / c.tau_mem_ms), m = 0, bt = 1;
+        for (unsigned t = 1; t <= c.steps; t++) {
+            bt *= beta;
+            m += bt;
+        }
+        m /= c.steps;
+        double H[D * C] = {0};
+        for (size_t s = 0; s < N; s++)
+            for (size_t k = 0; k < C; k++) {
+                double I = b0[k];
+                for (size_t i = 0; i < D; i++)
+                    I += c.input_gain * X[s * D + i] * W0[i * C + k];
+                double post = I * (1.0 - m) / (1.0 - beta);
+                for (size_t i = 0; i < D; i++)
+                    H[i * C + k] += c.input_gain * X[s * D + i] * post / N;
+            }
+        assert_int_equal(snn_readout_train_epoch(r, X, y, N, NULL, &err), SNN_OK);
+        double dW[D * C], want[D * C];
+        for (size_t i = 0; i < nw; i++) {
+            dW[i] = W[i] - W0[i];
+            want[i] = -c.lr * (g[i] + c.weight_decay * W0[i]);
+            if (!noisy)
+                snn_assert_close(W[i], W0[i] + want[i], 1e-12, 1e-15);
+        }
+        if (!noisy)
+            for (size_t j = 0; j < nb; j++)
+                snn_assert_close(bias[j], b0[j] - c.lr * g[nw + j], 1e-12, 1e-15);
+        size_t n;
+        double *al = alignment_of(r, 0, &n);
+        assert_int_equal(n, 1);
+        snn_assert_close(al[0], cos_of(dW, H, nw), 1e-12, 1e-14);
+        if (noisy) /* the noise moved the cosine away from the noise-free step's */
+            assert_true(fabs(al[0] - cos_of(want, H, nw)) > 1e-6);
+        else
+            snn_assert_close(al[0], cos_of(want, H, nw), 1e-12, 1e-14);
+        free(al);
+        free(g);
+        snn_readout_free(r);
+    }
+}
+
+/* SGD + momentum + L2 + noise keeps the bit-identity for 1/2/3 threads. */
+static void test_sgd_threads_bit_identical(void **state)
+{
+    (void)state;
+    double X[DN * DD];
+    uint8_t y[DN];
+    random_data(DN, DD, DC, 15, X, y);
+    snn_readout_cfg c = det_cfg();
+    c.optimizer = SNN_RO_OPT_SGD;
+    c.momentum = 0.9;
+    c.lr = 0.05;
+    snn_readout *r;
+    snn_err err;
+    assert_int_equal(snn_readout_create(&r, &c, DD, DC, &err), SNN_OK);
+    size_t np = snn_readout_n_params(r);
+    snn_readout_free(r);
+    int saved = omp_get_max_threads();
+    double *p1 = train_params(&c, 1, c.epochs, X, y);
+    double *p2 = train_params(&c, 2, c.epochs, X, y);
+    double *p3 = train_params(&c, 3, c.epochs, X, y);
+    double *p0 = train_params(&c, 1, 0, X, y);
+    omp_set_num_threads(saved);
+    assert_memory_equal(p1, p2, np * sizeof(double));
+    assert_memory_equal(p1, p3, np * sizeof(double));
+    size_t moved = 0;
+    for (size_t i = 0; i < np; i++)
+        moved += p0[i] != p1[i];
+    assert_true(moved > np / 2);
+    /* And SGD is not Adam: the same run under Adam ends elsewhere. */
+    c.optimizer = SNN_RO_OPT_ADAM;
+    double *pa = train_params(&c, 1, c.epochs, X, y);
+    assert_true(memcmp(pa, p1, np * sizeof(double)) != 0);
+    free(pa);
+    free(p0);
+    free(p1);
+    free(p2);
+    free(p3);
 }
 
 /* ---- rules and recording ----------------------------------------------- */
@@ -903,6 +1109,14 @@ static void test_bad_config(void **state)
     assert_int_equal(v, SNN_RO_SG_ARCTAN);
     assert_int_equal(snn_readout_choice("decode", "spikes", &v, &err), SNN_ECFG);
     assert_non_null(strstr(err.msg, "\"max_mem\""));
+    assert_int_equal(snn_readout_choice("optimizer", "sgd", &v, &err), SNN_OK);
+    assert_int_equal(v, SNN_RO_OPT_SGD);
+    assert_int_equal(snn_readout_choice("optimizer", "rmsprop", &v, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "\"sgd\""));
+    snn_readout_cfg_default(&c);
+    c.momentum = 1.0;
+    assert_int_equal(snn_readout_cfg_check(&c, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "momentum"));
     /* A label out of range is refused. */
     snn_readout_cfg_default(&c);
     assert_int_equal(snn_readout_create(&r, &c, 2, 2, &err), SNN_OK);
@@ -918,6 +1132,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_surrogates),
         cmocka_unit_test(test_adam_closed_form),
+        cmocka_unit_test(test_sgd_closed_form),
+        cmocka_unit_test(test_sgd_step_and_alignment),
+        cmocka_unit_test(test_sgd_threads_bit_identical),
+        cmocka_unit_test(test_checkpoint_round_trip_sgd),
         cmocka_unit_test(test_normalisation),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_gradient_no_hidden),
