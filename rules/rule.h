@@ -72,8 +72,9 @@ typedef struct snn_rule_type {
        integrator then calls on_pre/on_post at each exact spike time with
        every trace the call may read (the spiking neuron's and those of the
        synapses handed over) decayed exactly to that time, and adds the spike
-       to its own traces after the calls.  Rules without it are rejected
-       there with a configuration error. */
+       to its own traces after the calls.  Rules without it, and rules that
+       learn per stimulus (spike_off), are rejected there with a
+       configuration error. */
     bool exact_times;
     /* Optional (NULL: none).  Free what prepare allocated (per-synapse
        state, e.g. eligibility traces) and hung on r->consts; called once

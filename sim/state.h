@@ -8,7 +8,10 @@
  * ring-buffer input, external current, plasticity traces and the current
  * step's spike lists; per projection its weights (in the canonical order of
  * snn_net_weights, so a checkpoint restores into a network built with any
- * thread count); per current input its cursor.  Restoring it into a network
+ * thread count) and its delivered-event count; per current input its
+ * cursor.  Not saved: per-synapse state that rules keep themselves (the
+ * eligibility traces of three_factor, the counters of ghl), and the event
+ * integrator's queues (event runs take no checkpoints).  Restoring it into a network
  * freshly built from the same spec and stepping on gives bit-identical
  * results to never having stopped.
  *
