@@ -203,6 +203,7 @@ const snn_rule_type ghl_type = {
     .prepare = ghl_prepare,
     .on_sample_end = ghl_on_sample_end,
     .release = ghl_release,
+    .unsaved_state = true,   /* counters, pruning mask and schedule */
 };
 
 /* ---- caller interface (ghl.h) ------------------------------------------- */

@@ -81,6 +81,9 @@ typedef struct snn_rule_type {
        when the projection is freed, also after a failed prepare (consts
        start zeroed).  Must not free r->consts itself. */
     void (*release)(snn_rule *r);
+    /* The rule keeps state of its own that checkpoints do not save
+       (sim/state.h): runs using it refuse to write a checkpoint. */
+    bool unsaved_state;
 } snn_rule_type;
 
 /* rules/registry.c */

@@ -284,6 +284,7 @@ const snn_rule_type three_factor_type = {
     .on_sample_end = three_factor_on_sample_end,
     .exact_times = false,
     .release = three_factor_release,
+    .unsaved_state = true,   /* eligibility traces */
 };
 
 /* ---- modulator plumbing (three_factor.h) -------------------------------- */

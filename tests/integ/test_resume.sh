@@ -156,4 +156,11 @@ interrupt hs.h5.ckpt "$snn" run "$hcfg" -q -t 1 -o hs.h5 "${sset[@]}" \
     -s output.checkpoint_every_samples=15
 "$snn" run --resume hs.h5.ckpt -q -t 2 || die "snapshot resume failed"
 same sref.h5 hs.h5 "resumed run with snapshots differs"
+# A rule whose own state checkpoints do not carry: refused, clearly.
+"$snn" run "$cfg" -q -o tf.h5 -s 'projections.de.plasticity={ rule = "three_factor"; w_max = 60.0; }' \
+    -s output.checkpoint_every_ms=50 2>tf.txt
+rc=$?
+[ $rc -eq 2 ] || die "a checkpoint with three_factor exited $rc, expected 2"
+grep -q "learns with rule three_factor" tf.txt || die "unclear refusal: $(cat tf.txt)"
+[ ! -e tf.h5 ] && [ ! -e tf.h5.ckpt ] || die "the refused run left a file"
 echo "test_resume: ok"
