@@ -293,42 +293,36 @@ int snn_h5_attr_u64(snn_h5 *h, const char *group, const char *name, uint64_t val
 
 static void chunk_2d(size_t width, hsize_t c[2]);
 
-/* Create and fill a whole dataset of rank 1 or 2 (dims[0] x cols) at
-   `path` (parents created).  With compression and data it is chunked and
-   deflated, else contiguous. */
-static int write_nd(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
-                    size_t n, size_t cols, const char *units, snn_err *err)
+/* Create and fill a whole dataset of `rank` dims at `path` (parents
+   created): chunked by `chunk` and deflated when the file compresses and
+   chunk is not NULL, else contiguous.  No data is written when a dimension
+   is 0. */
+static int write_dset(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
+                      int rank, const hsize_t *dims, const hsize_t *chunk, const char *units,
+                      snn_err *err)
 {
     int rc = check_usable(h, err);
     if (rc)
         return rc;
-    if (!path || !path[0] || (n && cols && !v))
+    hsize_t total = 1;
+    for (int k = 0; k < rank; k++)
+        total *= dims[k];
+    if (!path || !path[0] || (total > 0 && !v))
         return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: no path or no data",
                     path ? path : "?");
-    int rank = cols ? 2 : 1;
-    hsize_t dims[2] = {n, cols};
     hid_t sp = H5Screate_simple(rank, dims, NULL);
     hid_t lcpl = lcpl_parents();
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t d = H5I_INVALID_HID;
     herr_t r = (sp < 0 || lcpl < 0 || dcpl < 0) ? -1 : 0;
-    if (r == 0 && h->level > 0 && n > 0 && (rank == 1 || cols > 0)) {
-        hsize_t c[2];
-        if (rank == 1)
-            c[0] = n < CHUNK ? n : CHUNK;
-        else
-            chunk_2d(cols, c);
-        if (rank == 2 && c[0] > n)
-            c[0] = n;
-        r = (H5Pset_chunk(dcpl, rank, c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+    if (r == 0 && h->level > 0 && total > 0 && chunk)
+        r = (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
              H5Pset_deflate(dcpl, (unsigned)h->level) < 0) ? -1 : 0;
-    }
     if (r == 0)
         d = H5Dcreate2(h->file, path, ftype, sp, lcpl, dcpl, H5P_DEFAULT);
     if (d < 0)
         r = -1;
-    if (r == 0 && n > 0 && (rank == 1 || cols > 0) &&
-        H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+    if (r == 0 && total > 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
         r = -1;
     if (r == 0 && put_units(d, units) < 0)
         r = -1;
@@ -343,6 +337,22 @@ static int write_nd(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const
     if (dcpl >= 0)
         H5Pclose(dcpl);
     return rc;
+}
+
+/* A whole dataset of rank 1 (n) or 2 (n x cols, cols >= 1). */
+static int write_nd(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
+                    size_t n, size_t cols, const char *units, snn_err *err)
+{
+    int rank = cols ? 2 : 1;
+    hsize_t dims[2] = {n, cols}, c[2];
+    if (rank == 1) {
+        c[0] = n < CHUNK ? n : CHUNK;
+    } else {
+        chunk_2d(cols, c);
+        if (c[0] > n)
+            c[0] = n;
+    }
+    return write_dset(h, path, ftype, mtype, v, rank, dims, c, units, err);
 }
 
 static int write_1d(snn_h5 *h, const char *path, hid_t ftype, hid_t mtype, const void *v,
@@ -370,41 +380,8 @@ int snn_h5_write_f64_2d(snn_h5 *h, const char *path, const double *v, size_t row
 int snn_h5_write_u32_3d(snn_h5 *h, const char *path, const uint32_t *v, size_t d0, size_t d1,
                         size_t d2, snn_err *err)
 {
-    int rc = check_usable(h, err);
-    if (rc)
-        return rc;
-    if (!path || !path[0] || (d0 * d1 * d2 > 0 && !v))
-        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: no path or no data",
-                    path ? path : "?");
-    hsize_t dims[3] = {d0, d1, d2};
-    hid_t sp = H5Screate_simple(3, dims, NULL);
-    hid_t lcpl = lcpl_parents();
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t d = H5I_INVALID_HID;
-    herr_t r = (sp < 0 || lcpl < 0 || dcpl < 0) ? -1 : 0;
-    if (r == 0 && h->level > 0 && d0 * d1 * d2 > 0) {
-        hsize_t c[3] = {1, d1, d2}; /* one [d1, d2] slice per chunk */
-        r = (H5Pset_chunk(dcpl, 3, c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-             H5Pset_deflate(dcpl, (unsigned)h->level) < 0) ? -1 : 0;
-    }
-    if (r == 0)
-        d = H5Dcreate2(h->file, path, H5T_STD_U32LE, sp, lcpl, dcpl, H5P_DEFAULT);
-    if (d < 0)
-        r = -1;
-    if (r == 0 && d0 * d1 * d2 > 0 &&
-        H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
-        r = -1;
-    if (r < 0)
-        rc = fail(h, err, SNN_EIO, 1, "cannot write dataset %s", path);
-    if (d >= 0 && H5Dclose(d) < 0 && !rc)
-        rc = fail(h, err, SNN_EIO, 1, "cannot close dataset %s", path);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (lcpl >= 0)
-        H5Pclose(lcpl);
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    return rc;
+    hsize_t dims[3] = {d0, d1, d2}, c[3] = {1, d1, d2}; /* one [d1, d2] slice per chunk */
+    return write_dset(h, path, H5T_STD_U32LE, H5T_NATIVE_UINT32, v, 3, dims, c, NULL, err);
 }
 
 int snn_h5_write_str(snn_h5 *h, const char *path, const char *val, snn_err *err)
@@ -1863,40 +1840,9 @@ int snn_h5_write_u64_2d(snn_h5 *h, const char *path, const uint64_t *v, size_t r
 int snn_h5_write_f64_3d(snn_h5 *h, const char *path, const double *v, size_t d0, size_t d1,
                         size_t d2, const char *units, snn_err *err)
 {
-    int rc = check_usable(h, err);
-    if (rc)
-        return rc;
-    if (!path || !path[0] || d1 == 0 || d2 == 0 || (d0 && !v))
-        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: no path, no data or an empty inner "
-                    "dimension", path ? path : "?");
-    hsize_t dims[3] = {d0, d1, d2};
-    hid_t sp = H5Screate_simple(3, dims, NULL);
-    hid_t lcpl = lcpl_parents();
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t d = H5I_INVALID_HID;
-    herr_t r = (sp < 0 || lcpl < 0 || dcpl < 0) ? -1 : 0;
-    if (r == 0 && h->level > 0 && d0 > 0) {
-        hsize_t c[3] = {1, d1, d2};     /* one snapshot per chunk */
-        r = (H5Pset_chunk(dcpl, 3, c) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-             H5Pset_deflate(dcpl, (unsigned)h->level) < 0) ? -1 : 0;
-    }
-    if (r == 0)
-        d = H5Dcreate2(h->file, path, H5T_IEEE_F64LE, sp, lcpl, dcpl, H5P_DEFAULT);
-    if (d < 0)
-        r = -1;
-    if (r == 0 && d0 > 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
-        r = -1;
-    if (r == 0 && put_units(d, units) < 0)
-        r = -1;
-    if (r < 0)
-        rc = fail(h, err, SNN_EIO, 1, "cannot write dataset %s", path);
-    if (d >= 0 && H5Dclose(d) < 0 && !rc)
-        rc = fail(h, err, SNN_EIO, 1, "cannot close dataset %s", path);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (lcpl >= 0)
-        H5Pclose(lcpl);
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    return rc;
+    if (d1 == 0 || d2 == 0)
+        return fail(h, err, SNN_EINTERNAL, 0, "dataset %s: an empty inner dimension",
+                    path ? path : "?");
+    hsize_t dims[3] = {d0, d1, d2}, c[3] = {1, d1, d2}; /* one snapshot per chunk */
+    return write_dset(h, path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, 3, dims, c, units, err);
 }
