@@ -33,6 +33,8 @@
 
 #include <hdf5.h>
 
+#include "analyze.h"
+
 enum {
     CHUNK = 65536,      /* elements per chunk of a growing dataset (512 KiB of doubles) */
     TIMES_CHUNK = 4096, /* elements per chunk of the sample-time axis of state/weights */
@@ -1436,53 +1438,25 @@ static int attr_num(hid_t obj, const char *name, double *v)
 
 typedef struct names {
     char **v;
-    size_t n, cap;
-    int oom;
+    size_t n;
 } names;
 
-static herr_t collect_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
-{
-    names *ns = data;
-    if (ns->n == ns->cap) {
-        size_t cap = ns->cap ? 2 * ns->cap : 16;
-        char **v = realloc(ns->v, cap * sizeof *v);
-        if (!v) {
-            ns->oom = 1;
-            return 1;
-        }
-        ns->v = v;
-        ns->cap = cap;
-    }
-    if (!(ns->v[ns->n] = strdup(name))) {
-        ns->oom = 1;
-        return 1;
-    }
-    ns->n++;
-    return 0;
-}
-
-/* Names of the links in group `path`, in name order (empty if no group). */
+/* Names of the links in group `path`, in name order (empty if no group or
+   out of memory); the listing is io/analyze_h5.c's. */
 static names list_group(hid_t f, const char *path)
 {
-    names ns = {0};
-    if (path_exists(f, path) != 1)
-        return ns;
-    hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
-    if (g < 0)
-        return ns;
-    hsize_t idx = 0;
-    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_cb, &ns);
-    H5Gclose(g);
-    H5Eclear2(H5E_DEFAULT);
+    names ns = {NULL, 0};
+    snn_err e;
+    if (snn_an_list(f, path, &ns.v, &ns.n, &e) != SNN_OK)
+        ns.n = 0;
     return ns;
 }
 
 static void free_names(names *ns)
 {
-    for (size_t i = 0; i < ns->n; i++)
-        free(ns->v[i]);
-    free(ns->v);
-    memset(ns, 0, sizeof *ns);
+    snn_an_names_free(ns->v, ns->n);
+    ns->v = NULL;
+    ns->n = 0;
 }
 
 /* Kind of the object at loc/name: H5I_GROUP, H5I_DATASET, ..., or
