@@ -23,6 +23,7 @@
 #include "io/h5.h"
 #include "rules/rule.h"
 #include "sim/protocol.h"
+#include "tests/toy.h"
 #include "sim/rec.h"
 
 #define ROWS 3
@@ -31,26 +32,12 @@
 
 static snn_dataset *toy(size_t n, unsigned seed)
 {
-    snn_dataset *d = calloc(1, sizeof *d);
-    d->n = n;
-    d->rows = ROWS;
-    d->cols = COLS;
-    d->images = calloc(n * NPIX, 1);
-    d->labels = malloc(n);
-    for (size_t s = 0; s < n; s++) {
-        uint8_t c = (uint8_t)((s * 7 + seed) % 3);
-        d->labels[s] = c;
-        for (size_t p = 4 * (size_t)c; p < 4 * (size_t)c + 4; p++)
-            d->images[s * NPIX + p] = 255;
-    }
-    return d;
+    return toy_bars(n, 7, seed);
 }
 
 static void free_toy(snn_dataset *d)
 {
-    free(d->images);
-    free(d->labels);
-    free(d);
+    snn_dataset_free(d);
 }
 
 static snn_phase_spec *add_phase(snn_spec *s, const char *name, int split, size_t samples,

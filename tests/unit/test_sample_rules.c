@@ -20,6 +20,7 @@
 #include "io/h5.h"
 #include "rules/rule.h"
 #include "sim/protocol.h"
+#include "tests/toy.h"
 #include "sim/sched.h"
 
 #define NPIX 12
@@ -28,26 +29,12 @@
 
 static snn_dataset *toy(size_t n)
 {
-    snn_dataset *d = calloc(1, sizeof *d);
-    d->n = n;
-    d->rows = 3;
-    d->cols = 4;
-    d->images = calloc(n * NPIX, 1);
-    d->labels = malloc(n);
-    for (size_t s = 0; s < n; s++) {
-        uint8_t c = (uint8_t)(s % 3);
-        d->labels[s] = c;
-        for (size_t p = 4 * (size_t)c; p < 4 * (size_t)c + 4; p++)
-            d->images[s * NPIX + p] = 255;
-    }
-    return d;
+    return toy_bars(n, 1, 0);
 }
 
 static void free_toy(snn_dataset *d)
 {
-    free(d->images);
-    free(d->labels);
-    free(d);
+    snn_dataset_free(d);
 }
 
 static void set_rule_par(snn_proj_spec *pj, const char *key, double v)
