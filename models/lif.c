@@ -285,6 +285,18 @@ static bool theta_moves(const lif_consts *k, const double *restrict theta, size_
     return bits != 0;
 }
 
+/* lif_plan flag: no theta of the population can move in this segment (see
+   theta_moves), so lif_step need not look.  Without it (plan 0: nothing
+   known) lif_step checks each block. */
+#define LIF_PLAN_THETA_REST 1u
+
+/* theta_moves over the whole population, once per run segment instead of
+   once per block and step. */
+static unsigned lif_plan(const snn_pop *p)
+{
+    return theta_moves(p->consts, p->x[LIF_THETA], p->n) ? 0u : LIF_PLAN_THETA_REST;
+}
+
 static double propagate_delta(const lif_consts *k, size_t n, const double *restrict clamp,
                               double *restrict a_ex, double *restrict a_in,
                               const double *restrict i_ext, double *restrict v,
@@ -372,7 +384,7 @@ static void lif_step(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *ou
                 fire_one(k, i0, j, v, refr, theta, out);
         return;
     }
-    bool adapt = theta_moves(k, theta, n);
+    bool adapt = !(p->plan & LIF_PLAN_THETA_REST) && theta_moves(k, theta, n);
     size_t left;
     if (in->i_ext)
         left = adapt ? propagate_exp_11(k, n, refr, a_ex, a_in, i_ext, v, i_ex, i_in, theta)
@@ -774,6 +786,7 @@ const snn_model_type lif_type = {
     .consts_size = sizeof(lif_consts),
     .prepare = lif_prepare,
     .init = lif_init,
+    .plan = lif_plan,
     .step = lif_step,
     .release = lif_release,
     .ev_prepare = lif_ev_prepare,

@@ -89,6 +89,7 @@ typedef struct snn_pop {
     /* Engine-owned buffers. */
     double *ring;                    /* [slot][channel][n] input arrivals */
     size_t ring_slots;
+    unsigned plan;                   /* type->plan's flags for this segment */
     double *i_ext;                   /* n, external current (pA); NULL if none */
     snn_spikes *spk;                 /* n_blk spike lists of the current step */
     size_t n_traces;
@@ -131,6 +132,15 @@ typedef struct snn_model_type {
     int (*prepare)(snn_pop *p, double dt_ms, snn_err *err);
     /* Set every state variable of neurons [0,n) to its default from params. */
     void (*init)(snn_pop *p);
+    /*
+     * Optional: look at the whole state before a clock-driven run segment
+     * and return flags that step() may read from p->plan to skip work
+     * that cannot change anything in this segment (lif: whether theta can
+     * move at all).  Nothing but step() writes neuron state while a
+     * segment runs (initial values, restores and the protocol's copies all
+     * happen between segments), so the flags hold until the next call.
+     */
+    unsigned (*plan)(const snn_pop *p);
     /* Advance block `blk` by one step; append spiking ids to out.
        No allocation.  Safe to run concurrently on different blocks. */
     void (*step)(snn_pop *p, size_t blk, const snn_input *in, snn_spikes *out);

@@ -228,6 +228,10 @@ int snn_sched_clock_run(snn_net *net, size_t n_steps, snn_rec *rec, const snn_ru
 
     if (k0 < k1)
         apply_currents(net, k0);
+    for (size_t i = 0; i < net->n_pops; i++) {
+        snn_pop *p = &net->pops[i];
+        p->plan = p->type->plan ? p->type->plan(p) : 0;
+    }
     bool plastic = false;
     for (size_t j = 0; j < net->n_projs; j++)
         plastic |= net->projs[j].rule != NULL && !net->projs[j].rule->spike_off &&

@@ -3,7 +3,8 @@
  * and the engine's default thread count (sim/net.c).
  *
  * lif_step skips reading and writing theta while theta_plus == 0 and a
- * block's theta are all +-0, and finds the spiking neurons again from the
+ * block's theta are all +-0 (lif_plan tells it so for a whole run segment
+ * at once), and finds the spiking neurons again from the
  * stored V_m and theta a chunk at a time.  Each case is checked against the
  * documented update written out by hand per neuron (same operations in the
  * same order, so the comparison is bit-exact): theta set by hand with
@@ -183,6 +184,9 @@ static void test_theta_without_plus(void **state)
     for (size_t i = 256; i < 512; i++)
         f.p.x[f.th][i] = i % 2 ? -0.0 : 0.0;      /* block 1: +-0 */
     f.p.x[f.th][600] = 4.9406564584124654e-324;  /* block 2: subnormal */
+    /* the segment's plan must not promise a resting theta */
+    f.p.plan = lif_type.plan(&f.p);
+    assert_int_equal(f.p.plan, 0);
     ref r[700];
     for (size_t i = 0; i < f.p.n; i++)
         r[i] = ref_of(&f, i);
@@ -221,6 +225,15 @@ static void test_scattered_spikes(void **state)
         f.p.x[f.v][i] = fire ? f.v_th + 1.0 : f.v_th - 5.0;
         n_fire += fire;
     }
+    /* theta all 0 and theta_plus 0: the plan says theta rests, and the
+       steps that rely on it match the reference bit for bit */
+    f.p.plan = lif_type.plan(&f.p);
+    assert_int_not_equal(f.p.plan, 0);
+    f.p.x[f.th][299] = -0.0;
+    assert_int_not_equal(lif_type.plan(&f.p), 0);
+    f.p.x[f.th][299] = 4.9406564584124654e-324; /* subnormal: it moves */
+    assert_int_equal(lif_type.plan(&f.p), 0);
+    f.p.x[f.th][299] = 0.0;
     ref r[300];
     for (size_t i = 0; i < f.p.n; i++)
         r[i] = ref_of(&f, i);
