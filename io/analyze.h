@@ -164,6 +164,8 @@ int snn_an_read_u64(hid_t f, const char *fname, const char *dset, uint64_t **v,
 
 /* Numeric scalar attribute of object `obj` (path) as double; 1 if present. */
 int snn_an_attr_num(hid_t f, const char *obj, const char *name, double *v);
+/* The same on an open object. */
+int snn_an_attr_num_at(hid_t obj, const char *name, double *v);
 /* String attribute into buf; 1 if present. */
 int snn_an_attr_str(hid_t f, const char *obj, const char *name, char *buf, size_t len);
 

@@ -145,11 +145,23 @@ int snn_an_attr_num(hid_t f, const char *obj, const char *name, double *v)
 {
     if (!snn_an_exists(f, obj) && strcmp(obj, "/"))
         return 0;
-    if (H5Aexists_by_name(f, obj, name, H5P_DEFAULT) <= 0) {
+    hid_t o = H5Oopen(f, obj, H5P_DEFAULT);
+    if (o < 0) {
         H5Eclear2(H5E_DEFAULT);
         return 0;
     }
-    hid_t a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = snn_an_attr_num_at(o, name, v);
+    H5Oclose(o);
+    return ok;
+}
+
+int snn_an_attr_num_at(hid_t obj, const char *name, double *v)
+{
+    if (H5Aexists(obj, name) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0)
         return 0;
     hid_t ty = H5Aget_type(a), sp = H5Aget_space(a);

@@ -1415,27 +1415,6 @@ static int fmt_attr(hid_t obj, const char *name, char *buf, size_t len)
     return ok;
 }
 
-/* Numeric scalar attribute as double; 1 if present. */
-static int attr_num(hid_t obj, const char *name, double *v)
-{
-    if (H5Aexists(obj, name) <= 0)
-        return 0;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
-        return 0;
-    hid_t ty = H5Aget_type(a), sp = H5Aget_space(a);
-    H5T_class_t cls = ty < 0 ? H5T_NO_CLASS : H5Tget_class(ty);
-    int ok = (cls == H5T_INTEGER || cls == H5T_FLOAT) && sp >= 0 &&
-             H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
-    if (ty >= 0)
-        H5Tclose(ty);
-    if (sp >= 0)
-        H5Sclose(sp);
-    H5Aclose(a);
-    H5Eclear2(H5E_DEFAULT);
-    return ok;
-}
-
 typedef struct names {
     char **v;
     size_t n;
@@ -1693,7 +1672,7 @@ int snn_h5_info(const char *path, FILE *out, snn_err *err)
         fprintf(out, "  %-12s %s\n", run_keys[i], buf);
     }
     if (root >= 0) {
-        attr_num(root, "duration_ms", &dur_ms);
+        snn_an_attr_num_at(root, "duration_ms", &dur_ms);
         H5Oclose(root);
     }
 
@@ -1738,7 +1717,7 @@ int snn_h5_info(const char *path, FILE *out, snn_err *err)
         if (obj_type(f, p) != H5I_BADID) {
             hid_t o = H5Oopen(f, p, H5P_DEFAULT);
             if (o >= 0) {
-                if (!attr_num(o, "size", &size) || !(size >= 1 && size < 0x1p53))
+                if (!snn_an_attr_num_at(o, "size", &size) || !(size >= 1 && size < 0x1p53))
                     size = 0;
                 H5Oclose(o);
             }
