@@ -55,11 +55,13 @@ struct snn_ghl {
 
 static const char *const mode_names[] = {"none", "direction", "gate", NULL};
 static const char *const sign_names[] = {"neuron", "synapse", NULL};
+static const char *const decay_names[] = {"guided", "local", NULL};
 
 void snn_ghl_opts_default(snn_ghl_opts *o)
 {
     *o = (snn_ghl_opts){.eta = 1e-3, .k = 0, .temperature = 0.0, .mode = SNN_GHL_DIRECTION,
-                        .sign = SNN_GHL_SIGN_NEURON, .mix = 1.0, .top_frac = 1.0};
+                        .sign = SNN_GHL_SIGN_NEURON, .mix = 1.0, .top_frac = 1.0,
+                        .decay = SNN_GHL_DECAY_GUIDED};
 }
 
 int snn_ghl_opts_check(const snn_ghl_opts *o, snn_err *err)
@@ -77,6 +79,8 @@ int snn_ghl_opts_check(const snn_ghl_opts *o, snn_err *err)
         SNN_FAIL(err, SNN_ECFG, "ghl: mix = %g is outside [0, 1]", o->mix);
     if (!(o->top_frac > 0.0 && o->top_frac <= 1.0))
         SNN_FAIL(err, SNN_ECFG, "ghl: top_frac = %g is outside (0, 1]", o->top_frac);
+    if (o->decay != SNN_GHL_DECAY_GUIDED && o->decay != SNN_GHL_DECAY_LOCAL)
+        SNN_FAIL(err, SNN_ECFG, "ghl: decay = %d is not one of guided, local", o->decay);
     return SNN_OK;
 }
 
@@ -90,13 +94,19 @@ const char *snn_ghl_sign_name(int sign)
     return sign >= 0 && sign <= SNN_GHL_SIGN_SYNAPSE ? sign_names[sign] : "?";
 }
 
+const char *snn_ghl_decay_name(int decay)
+{
+    return decay >= 0 && decay <= SNN_GHL_DECAY_LOCAL ? decay_names[decay] : "?";
+}
+
 int snn_ghl_choice(const char *key, const char *name, int *value, snn_err *err)
 {
-    const char *const *list = strcmp(key, "mode") == 0   ? mode_names
-                              : strcmp(key, "sign") == 0 ? sign_names
-                                                         : NULL;
+    const char *const *list = strcmp(key, "mode") == 0    ? mode_names
+                              : strcmp(key, "sign") == 0  ? sign_names
+                              : strcmp(key, "decay") == 0 ? decay_names
+                                                          : NULL;
     if (!list)
-        SNN_FAIL(err, SNN_ECFG, "ghl: no choice key '%s' (mode, sign)", key);
+        SNN_FAIL(err, SNN_ECFG, "ghl: no choice key '%s' (mode, sign, decay)", key);
     for (int i = 0; list[i]; i++)
         if (strcmp(list[i], name) == 0) {
             *value = i;
@@ -235,9 +245,14 @@ typedef struct tally {
  * 0 gives dl, up to the sign of a zero).
  */
 typedef struct kern {
-    int mode;
+    int mode;              /* SNN_GHL_*, or one of the two below */
     double eta, mix, lmix; /* lmix = 1 - mix */
 } kern;
+
+/* Kernel modes for decay "local": the global sign steers only the Hebbian
+   term h = eta a_j x_i; Oja's decay term d = eta a_j y_j w_ij is applied as
+   is (ghl.h, Stability). */
+enum { K_DIRECTION_LOCAL = SNN_GHL_GATE + 1, K_GATE_LOCAL };
 
 /* One row i over the learners (list L of n, or all n_out when L is NULL);
    mi: the row's mask (all ones without a mask).  Inlined at both call
@@ -274,7 +289,7 @@ row_update(const kern *k, size_t n, const size_t *L, const uint8_t *learn, const
             wi[j] = on ? w + d : w;
         }
         break;
-    default: /* gate */
+    case SNN_GHL_GATE:
         for (size_t q = 0; q < n; q++) {
             size_t j = L ? L[q] : q;
             int on = learn[j] & mi[j];
@@ -289,28 +304,79 @@ row_update(const kern *k, size_t n, const size_t *L, const uint8_t *learn, const
             wi[j] = on ? w + d : w;
         }
         break;
+    case K_DIRECTION_LOCAL:
+        for (size_t q = 0; q < n; q++) {
+            size_t j = L ? L[q] : q;
+            int on = learn[j] & mi[j];
+            double w = wi[j], gj = gr[j];
+            double dl = eta * a[j] * (xi - y[j] * w);
+            double h = eta * a[j] * xi, dec = eta * a[j] * (y[j] * w);
+            int hu = h > 0.0, hd = h < 0.0, gp = gj > 0.0, gn = gj < 0.0;
+            double dg = (double)(gn - gp) * fabs(h) - dec; /* -sgn(g)|h| - d */
+            nl += on & (dl != 0.0);
+            nr += on & ((hu & gp) | (hd & gn));
+            ng += on & (!(gp | gn)) & (hu | hd);
+            double d = cl * dl + cg * dg;
+            wi[j] = on ? w + d : w;
+        }
+        break;
+    default: /* K_GATE_LOCAL */
+        for (size_t q = 0; q < n; q++) {
+            size_t j = L ? L[q] : q;
+            int on = learn[j] & mi[j];
+            double w = wi[j], gj = gr[j];
+            double dl = eta * a[j] * (xi - y[j] * w);
+            double h = eta * a[j] * xi, dec = eta * a[j] * (y[j] * w);
+            int hu = h > 0.0, hd = h < 0.0;
+            int agree = (hu & (gj < 0.0)) | (hd & (gj > 0.0));
+            double dg = (agree ? h : 0.0) - dec;
+            nl += on & (dl != 0.0);
+            ng += on & (!agree) & (hu | hd);
+            double d = cl * dl + cg * dg;
+            wi[j] = on ? w + d : w;
+        }
+        break;
     }
     t->loc += nl;
     t->rev += nr;
     t->gat += ng;
 }
 
-/* Δw of synapse (i, j) (scalar form of row_update, for top_frac columns). */
-static inline double syn_update(const kern *k, double dl, double gj, tally *t)
+/* Δw of synapse (i, j) (scalar form of row_update, for top_frac columns):
+   dl = eta a_j (x_i - y_j w_ij), and for decay "local" its Hebbian term h =
+   eta a_j x_i and decay term dec = eta a_j y_j w_ij. */
+static inline double syn_update(const kern *k, double dl, double h, double dec, double gj,
+                                tally *t)
 {
     int up = dl > 0.0, down = dl < 0.0, gp = gj > 0.0, gn = gj < 0.0;
+    int hu = h > 0.0, hd = h < 0.0;
     t->loc += up | down;
-    if (k->mode == SNN_GHL_NONE)
-        return dl;
     double dg;
-    if (k->mode == SNN_GHL_DIRECTION) {
+    switch (k->mode) {
+    case SNN_GHL_NONE:
+        return dl;
+    case SNN_GHL_DIRECTION:
         dg = (double)(gn - gp) * fabs(dl);
         t->rev += (up & gp) | (down & gn);
         t->gat += (!(gp | gn)) & (up | down);
-    } else {
+        break;
+    case SNN_GHL_GATE: {
         int agree = (up & gn) | (down & gp);
         dg = agree ? dl : 0.0;
         t->gat += (!agree) & (up | down);
+        break;
+    }
+    case K_DIRECTION_LOCAL:
+        dg = (double)(gn - gp) * fabs(h) - dec;
+        t->rev += (hu & gp) | (hd & gn);
+        t->gat += (!(gp | gn)) & (hu | hd);
+        break;
+    default: { /* K_GATE_LOCAL */
+        int agree = (hu & gn) | (hd & gp);
+        dg = (agree ? h : 0.0) - dec;
+        t->gat += (!agree) & (hu | hd);
+        break;
+    }
     }
     return k->lmix * dl + k->mix * dg;
 }
@@ -327,7 +393,12 @@ int snn_ghl_update(snn_ghl *g, const double *x, const double *y, const double *g
     const size_t *L = g->learners;
     const double *a = g->a;
     const uint8_t *learn = g->is_learner;
-    kern k = {o->mode, o->eta, o->mix, 1.0 - o->mix};
+    int km = o->mode;
+    if (o->decay == SNN_GHL_DECAY_LOCAL && km == SNN_GHL_DIRECTION)
+        km = K_DIRECTION_LOCAL;
+    else if (o->decay == SNN_GHL_DECAY_LOCAL && km == SNN_GHL_GATE)
+        km = K_GATE_LOCAL;
+    kern k = {km, o->eta, o->mix, 1.0 - o->mix};
     int per_syn = o->sign == SNN_GHL_SIGN_SYNAPSE;
     uint64_t n_loc = 0, n_rev = 0, n_gat = 0, n_drop = 0;
     int big = n_in * nl > 65536;
@@ -369,8 +440,9 @@ int snn_ghl_update(snn_ghl *g, const double *x, const double *y, const double *g
                 if (mask && !mask[p])
                     continue;
                 double dl = k.eta * a[j] * (x[i] - y[j] * W[p]);
+                double h = k.eta * a[j] * x[i], dec = k.eta * a[j] * (y[j] * W[p]);
                 double gj = k.mode == SNN_GHL_NONE ? 0.0 : (per_syn ? grad[p] : grad[j]);
-                dw[i] = syn_update(&k, dl, gj, &t);
+                dw[i] = syn_update(&k, dl, h, dec, gj, &t);
                 nz += dw[i] != 0.0;
             }
             for (size_t i = 0; i < n_in; i++)

@@ -28,11 +28,47 @@
  * Applied update in the guided modes: Δw = (1 − mix) Δl + mix Δg,
  * evaluated as written (mix = 1 gives Δg and mix = 0 gives Δl, up to the
  * sign of a zero).  A zero global sign gives no guided update.
- * Stability: Oja's rule bounds |w| through the sign of (x_i − y_j w_ij);
- * direction mode overrides that sign, so without bounds or normalisation
- * the weights can grow without limit (a one-neuron toy diverged to NaN at
- * eta = 0.01 and 0.003 with mix = 1); the rule "ghl" clips to [w_min,
- * w_max], and a projection's `normalize` can rescale after each sample.
+ *
+ * Stability and the option `decay`.  Write Oja's update as a Hebbian term
+ * minus a decay term, Δl_ij = h_ij − d_ij, h_ij = eta a_j x_i, d_ij = eta
+ * a_j y_j w_ij.  Only d bounds the weights: for a linear neuron y_j = w_j·x
+ * with a_j = y_j, w_j·Δl_j = eta y_j² (1 − |w_j|²), which draws |w_j| to 1.
+ *   decay = guided (the default; issue 8's definition, as above): the
+ *     global sign steers all of Δl.  Direction mode then turns the decay
+ *     into growth wherever y_j w_ij > x_i and the global sign asks for
+ *     more; y_j grows with w_j and |Δl| ≈ eta y_j² |w_ij| with it, so the
+ *     weights diverge unless something else bounds them (the toy of
+ *     tests/unit/test_ghl_toy.c, 24 inputs, 4 neurons, eta 0.01, mix 1:
+ *     |w| passes 1e3 or turns non-finite after 7 to 61 mini-batches of 32
+ *     samples over 12 seeds).  The rule "ghl" clips to [w_min, w_max] and
+ *     a projection's `normalize` rescales after each sample; the bare core
+ *     has neither.  Gate mode applies a subset of Oja's own steps, each
+ *     moving w_ij toward x_i / y_j without passing it (eta a_j y_j <= 1),
+ *     and stayed bounded in the toy (|w_j| <= 1.11 over 12 seeds), but
+ *     nothing proves a bound.
+ *   decay = local: the global sign steers only the Hebbian term; Oja's
+ *     decay term is applied as it is:
+ *       direction: Δg = |h_ij| · (−s_ij) − d_ij
+ *       gate:      Δg = h_ij if sgn(h_ij) = −s_ij, else 0; then − d_ij
+ *     (mode none is unchanged).  With x >= 0, a_j >= 0 and one sign per
+ *     neuron (or per synapse: where x_i = 0, h_ij = 0 anyway) the applied
+ *     update is Δw_j = c_j h_j − d_j with c_j in [−1, 1] (c_j = 1 − mix +
+ *     mix·(−s_j) for direction), so w_j·Δw_j = eta a_j y_j (c_j − |w_j|²)
+ *     for a linear neuron: |w_j| never grows past max(1, |w_j(0)|) beyond
+ *     O(eta) — Oja's own bound, whatever the global signal says.  A
+ *     negative sign then gives anti-Hebbian learning with decay (w_j
+ *     shrinks), a positive one Oja's rule, a zero sign the decay alone.
+ *     The counters look at h instead of Δl: reversed = h reversed
+ *     (direction), gated = h dropped (gate) or s = 0; local still counts
+ *     Δl != 0.
+ *   The default stays "guided" so that runs made before the option keep
+ *     their bits (experiments/mnist_ghl.cfg and fmnist_ghl.cfg clip to [0, 1]
+ *     and normalise, so they stay bounded).
+ * On the toy task of tests/unit/test_ghl_toy.c (a frequent label-free
+ * pattern F, weak label patterns A / B) pure Oja learns F (linear probe at
+ * chance), direction mode with decay local learns A − B (probe 0.93-0.95)
+ * and gate mode (decay guided) splits its F-like neurons along A − B
+ * (probe 0.90-0.95).
  *
  * Identity (per-synapse sign = per-neuron sign).  For a layer y_j = f(u_j),
  * u_j = Σ_i x_i w_ij + b_j, with a surrogate derivative f'(u) > 0 (all of
@@ -43,7 +79,8 @@
  * sign and the same update, bit for bit; with all x_i > 0 the whole update
  * is identical.  Where x_i = 0 the per-synapse sign is 0, so direction and
  * gate leave that synapse alone, while the per-neuron sign still steers
- * Oja's decay term −eta a_j y_j w_ij there.  Where x_i < 0 (not possible
+ * Oja's decay term −eta a_j y_j w_ij there (with decay local, h_ij = 0
+ * there and both apply the decay alone: identical again).  Where x_i < 0 (not possible
  * for rates or spike counts; possible for z-scored or signed inputs) the
  * signs are opposite.  The identity needs the per-stimulus factorisation:
  * over the time steps of BPTT, ∂L/∂w_ij = Σ_t x_i(t) δ_j(t) with δ_j(t)
@@ -77,6 +114,7 @@
 
 enum { SNN_GHL_NONE, SNN_GHL_DIRECTION, SNN_GHL_GATE };
 enum { SNN_GHL_SIGN_NEURON, SNN_GHL_SIGN_SYNAPSE };
+enum { SNN_GHL_DECAY_GUIDED, SNN_GHL_DECAY_LOCAL };
 
 typedef struct snn_ghl_opts {
     double eta;          /* learning rate (see Units above), >= 0 */
@@ -86,19 +124,23 @@ typedef struct snn_ghl_opts {
     int sign;            /* SNN_GHL_SIGN_NEURON (g [n_out]) | _SYNAPSE (G [n_in × n_out]) */
     double mix;          /* weight of the guided update, [0, 1] */
     double top_frac;     /* (0, 1]: fraction of each learner's synapses that change */
+    int decay;           /* SNN_GHL_DECAY_GUIDED (the sign steers all of Δl) | _LOCAL
+                            (only the Hebbian term; Oja's decay kept): see Stability */
 } snn_ghl_opts;
 
 /* Defaults: eta 1e-3, k 0, T 0, mode direction, sign neuron, mix 1,
-   top_frac 1. */
+   top_frac 1, decay guided. */
 void snn_ghl_opts_default(snn_ghl_opts *o);
 
 /* Validate o: SNN_ECFG naming the field, its value and the allowed range. */
 int snn_ghl_opts_check(const snn_ghl_opts *o, snn_err *err);
 
-/* Mode and sign names ("none", "direction", "gate"; "neuron", "synapse")
-   for files and messages; snn_ghl_choice parses them (SNN_ECFG otherwise). */
+/* Mode, sign and decay names ("none", "direction", "gate"; "neuron",
+   "synapse"; "guided", "local") for files and messages; snn_ghl_choice
+   parses them for key "mode", "sign" or "decay" (SNN_ECFG otherwise). */
 const char *snn_ghl_mode_name(int mode);
 const char *snn_ghl_sign_name(int sign);
+const char *snn_ghl_decay_name(int decay);
 int snn_ghl_choice(const char *key, const char *name, int *value, snn_err *err);
 
 /* Accumulated by snn_ghl_update (added to, never cleared by it). */

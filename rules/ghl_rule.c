@@ -19,6 +19,9 @@
  *   - alternating: snn_ghl_rule_apply() with stored counts and gradient,
  *     after a readout step.
  * The projection's top_k is not used: competition is the rule's own k.
+ * decay = "local" keeps Oja's decay term out of the global sign's reach,
+ * so the weights stay bounded without w_min/w_max (ghl.h, Stability); the
+ * default "guided" is issue 8's definition and relies on the clip.
  * Event-driven integrator: refused (no exact_times); the rule learns only
  * per stimulus of a phase, and experiments with phases run only clocked.
  * Units: rates in Hz, so eta is in 1/Hz^2 (Oja: eta y (x - y w) with w
@@ -33,12 +36,13 @@
 #include "rule.h"
 
 enum { GR_ETA, GR_K, GR_TEMP, GR_MODE, GR_SIGN, GR_MIX, GR_TOP_FRAC, GR_W_MIN, GR_W_MAX,
-       GR_PRUNE_FRAC, GR_PRUNE_EVERY, GR_PRUNE_SCOPE, GR_N_PARAMS };
+       GR_PRUNE_FRAC, GR_PRUNE_EVERY, GR_PRUNE_SCOPE, GR_DECAY, GR_N_PARAMS };
 enum { GR_SCOPE_TARGET, GR_SCOPE_GLOBAL };
 
 static const char *const mode_choices[] = {"none", "direction", "gate", NULL};
 static const char *const sign_choices[] = {"neuron", "synapse", NULL};
 static const char *const scope_choices[] = {"target", "global", NULL};
+static const char *const decay_choices[] = {"guided", "local", NULL};
 
 static const snn_param_desc ghl_params[GR_N_PARAMS] = {
     [GR_ETA] = {"eta", "1/Hz^2", 1e-6, 0.0, 1.0,
@@ -68,6 +72,10 @@ static const snn_param_desc ghl_params[GR_N_PARAMS] = {
     [GR_PRUNE_SCOPE] = {"prune_scope", "1", GR_SCOPE_TARGET, 0, 1,
                         "prune the fraction of each target neuron's weights, or of the matrix",
                         scope_choices},
+    [GR_DECAY] = {"decay", "1", SNN_GHL_DECAY_GUIDED, 0, 1,
+                  "what the global sign steers: guided (all of Oja's dw; direction mode then "
+                  "relies on w_min/w_max) or local (the Hebbian term; Oja's decay kept)",
+                  decay_choices},
 };
 
 typedef struct ghl_consts {
@@ -124,6 +132,7 @@ static int ghl_prepare(snn_rule *r, snn_proj *pj, double dt_ms, snn_err *err)
     o.sign = (int)lround(par[GR_SIGN]);
     o.mix = par[GR_MIX];
     o.top_frac = par[GR_TOP_FRAC];
+    o.decay = (int)lround(par[GR_DECAY]);
     int rc = snn_ghl_alloc(&c->g, n_pre, n_post, &o, err);
     if (rc)
         return rc;

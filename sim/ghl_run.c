@@ -286,6 +286,8 @@ int snn_ghl_run_write_h5(const snn_ghl_run *g, snn_h5 *h, snn_err *err)
         rc = snn_h5_attr_str(h, grp, "mode", snn_ghl_mode_name(g->o.mode), err);
     if (!rc && !g->tf)
         rc = snn_h5_attr_str(h, grp, "sign", snn_ghl_sign_name(g->o.sign), err);
+    if (!rc && !g->tf)
+        rc = snn_h5_attr_str(h, grp, "decay", snn_ghl_decay_name(g->o.decay), err);
     return rc;
 }
 

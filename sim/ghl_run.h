@@ -51,8 +51,8 @@
  *                  (snn_ghl_counts: local updates, reversed by the global
  *                  sign, gated out or with a zero sign), cumulative; for
  *                  three_factor: local = modulators delivered, the others 0
- * with attributes batch, readout_steps, rule, and mode, sign (ghl) or
- * modulator (three_factor).  Receptive fields: the
+ * with attributes batch, readout_steps, rule, and mode, sign, decay (ghl)
+ * or modulator (three_factor).  Receptive fields: the
  * phases' weight snapshots (snapshot_every) as in any run.
  *
  * Not checkpointed: the protocol refuses checkpoints and resume with the

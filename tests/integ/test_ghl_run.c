@@ -9,6 +9,8 @@
  *   w + |eta y (x - y w)| · (-sgn g_j), clipped to [w_min, w_max], applied
  *   sample after sample from the initial weights (the presentations leave
  *   the weights alone); the rule's reversal counter equals the hand count.
+ *   Again with decay = "local": w + |eta y x| · (-sgn g_j) - eta y^2 w,
+ *   clipped, and the reversals of the Hebbian term.
  * - Mode none: the run with the loop gives the same weights and features,
  *   bit for bit, as the plain Hebbian run without it (and they did learn).
  * - The same weights for 1 and 2 threads (network and readout), with
@@ -144,10 +146,12 @@ static double sgn(double v)
     return (v > 0) - (v < 0);
 }
 
-static void test_direction_closed_form(void **state)
+/* Direction mode through the loop with decay guided (the default) or
+   local (projections.xe.plasticity.decay = "local"). */
+static void direction_closed_form(int keep_decay)
 {
-    (void)state;
-    snn_spec *sp = load(NULL, 0);
+    const char *ov[] = {"projections.xe.plasticity.decay=\"local\""};
+    snn_spec *sp = load(ov, keep_decay ? 1 : 0);
     run_out o = {0};
     run(sp, 1, 1, &o);
     const size_t NI = 784, NO = 20, B = 16;
@@ -184,12 +188,20 @@ static void test_direction_closed_form(void **state)
                 double x = o.pre[s * NI + i] * hz, y = o.post[s * NO + j] * hz;
                 double g = o.dX[s * NO + j], *wij = &w[i * NO + j];
                 double dl = eta * y * (x - y * *wij);
+                double h = eta * y * x, d = eta * y * (y * *wij);
                 nonzero_g += g != 0;
                 if (dl == 0)
                     continue;
                 local++;
-                double dg = fabs(dl) * -sgn(g);
-                reversed += dg != 0 && sgn(dg) != sgn(dl);
+                double dg;
+                if (keep_decay) {
+                    /* only the Hebbian term takes the global sign */
+                    dg = fabs(h) * -sgn(g) - d;
+                    reversed += h != 0 && g != 0 && sgn(h) == sgn(g);
+                } else {
+                    dg = fabs(dl) * -sgn(g);
+                    reversed += dg != 0 && sgn(dg) != sgn(dl);
+                }
                 double v = *wij + dg;
                 *wij = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
             }
@@ -208,6 +220,13 @@ static void test_direction_closed_form(void **state)
     free(dX);
     run_free(&o);
     snn_spec_free(sp);
+}
+
+static void test_direction_closed_form(void **state)
+{
+    (void)state;
+    direction_closed_form(0);
+    direction_closed_form(1);
 }
 
 static void same_features(const run_out *a, const run_out *b)

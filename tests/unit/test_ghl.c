@@ -13,6 +13,13 @@
  * per-synapse signs (equal for positive inputs, different for a negative
  * or zero input), the counters, hard/soft competition, top-fraction
  * sparsity, thread-count independence and pruning.
+ *
+ * decay "local" (the global sign steers only the Hebbian term h = eta y_j
+ * x_i; Oja's decay d = eta y_j^2 w_ij is kept): in the hand case
+ *     h = [[0.08, 0.03], [0.04, 0.015]],  d = [[0.0128, 0.0036], [0.0576, -0.0009]]
+ * (h - d = dl), so direction gives -sgn(g_j)|h| - d and gate h - d where
+ * sgn(h) = -sgn(g_j), else -d.  Its weights stay bounded where decay
+ * "guided" diverges (test_decay_bounds).
  */
 #include "../support.h"
 
@@ -146,16 +153,7 @@ static void test_modes_closed_form(void **state)
     (void)DL2;
 }
 
-/* Plain Oja loop, the reference for mode none. */
-static void oja_ref(size_t n_in, size_t n_out, const double *x, const double *y,
-                    const uint8_t *learn, double eta, double *W)
-{
-    for (size_t i = 0; i < n_in; i++)
-        for (size_t j = 0; j < n_out; j++)
-            if (!learn || learn[j])
-                W[i * n_out + j] += eta * y[j] * (x[i] - y[j] * W[i * n_out + j]);
-}
-
+/* Uniform values in [lo, hi) from an xorshift stream keyed by seed. */
 static void fill(double *v, size_t n, unsigned seed, double lo, double hi)
 {
     uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -165,6 +163,165 @@ static void fill(double *v, size_t n, unsigned seed, double lo, double hi)
         s ^= s << 17;
         v[i] = lo + (hi - lo) * (double)(s >> 11) / 9007199254740992.0;
     }
+}
+
+/* decay "local": closed forms of direction, gate, mix and a zero sign. */
+static void test_local_decay_closed_form(void **state)
+{
+    (void)state;
+    double W[4];
+    snn_ghl_counts c;
+    /* h and d of the hand case (header) */
+    const double h[4] = {0.08, 0.03, 0.04, 0.015}, d[4] = {0.0128, 0.0036, 0.0576, -0.0009};
+    for (int p = 0; p < 4; p++)
+        snn_assert_close(h[p] - d[p], DL2[p], 0, 1e-15);
+
+    /* direction: column 0 (g > 0) down, column 1 up: -sgn(g)|h| - d. */
+    snn_ghl_opts o = opts(SNN_GHL_DIRECTION, 1.0);
+    o.decay = SNN_GHL_DECAY_LOCAL;
+    memcpy(W, W2, sizeof W);
+    memset(&c, 0, sizeof c);
+    run(&o, 2, 2, X2, Y2, G2, NULL, W, &c);
+    double want_dir[4] = {0.2 - h[0] - d[0], 0.4 + h[1] - d[1], 0.9 - h[2] - d[2],
+                          -0.1 + h[3] - d[3]};
+    expect(W, want_dir, 4);
+    assert_int_equal(c.local, 4);
+    assert_int_equal(c.reversed, 2); /* h > 0 in column 0, which must go down */
+    assert_int_equal(c.gated, 0);
+
+    /* gate: column 0 keeps only the decay, column 1 Oja's dl. */
+    o.mode = SNN_GHL_GATE;
+    memcpy(W, W2, sizeof W);
+    memset(&c, 0, sizeof c);
+    run(&o, 2, 2, X2, Y2, G2, NULL, W, &c);
+    double want_gate[4] = {0.2 - d[0], 0.4 + DL2[1], 0.9 - d[2], -0.1 + DL2[3]};
+    expect(W, want_gate, 4);
+    assert_int_equal(c.gated, 2);
+    assert_int_equal(c.reversed, 0);
+
+    /* mix 0.25: 0.75 dl + 0.25 dg. */
+    o.mode = SNN_GHL_DIRECTION;
+    o.mix = 0.25;
+    memcpy(W, W2, sizeof W);
+    run(&o, 2, 2, X2, Y2, G2, NULL, W, NULL);
+    double want_mix[4] = {0.2 + 0.75 * DL2[0] + 0.25 * (-h[0] - d[0]), 0.4 + DL2[1],
+                          0.9 + 0.75 * DL2[2] + 0.25 * (-h[2] - d[2]), -0.1 + DL2[3]};
+    expect(W, want_mix, 4);
+
+    /* A zero sign drops the Hebbian term and keeps the decay. */
+    const double gzero[2] = {0.0, -2.0};
+    o.mix = 1.0;
+    for (int mode = SNN_GHL_DIRECTION; mode <= SNN_GHL_GATE; mode++) {
+        o.mode = mode;
+        memcpy(W, W2, sizeof W);
+        memset(&c, 0, sizeof c);
+        run(&o, 2, 2, X2, Y2, gzero, NULL, W, &c);
+        double want_z[4] = {0.2 - d[0], 0.4 + DL2[1], 0.9 - d[2], -0.1 + DL2[3]};
+        expect(W, want_z, 4);
+        assert_int_equal(c.gated, 2);
+    }
+
+    /* top_frac path: one neuron, y = 1, W = (0.5, 0.1, 0, 0.2), eta 0.1,
+       g = +1: dg = -0.1 (x + w) = (-0.06, -0.05, -0.03, -0.04); top_frac
+       0.5 keeps synapses 0 and 1. */
+    const double x4[4] = {0.1, 0.4, 0.3, 0.2}, y1[1] = {1.0}, gp[1] = {1.0};
+    double W4[4] = {0.5, 0.1, 0.0, 0.2};
+    o = opts(SNN_GHL_DIRECTION, 1.0);
+    o.decay = SNN_GHL_DECAY_LOCAL;
+    o.top_frac = 0.5;
+    memset(&c, 0, sizeof c);
+    run(&o, 4, 1, x4, y1, gp, NULL, W4, &c);
+    snn_assert_close(W4[0], 0.44, 0, 1e-15);
+    snn_assert_close(W4[1], 0.05, 0, 1e-15);
+    assert_true(W4[2] == 0.0 && W4[3] == 0.2);
+    assert_int_equal(c.reversed, 4);
+    assert_int_equal(c.dropped, 2);
+    /* gate, same sign: Hebbian terms dropped, decay -0.1 w: (-0.05, -0.01,
+       0, -0.02); top 2: synapses 0 and 3. */
+    double W5[4] = {0.5, 0.1, 0.0, 0.2};
+    o.mode = SNN_GHL_GATE;
+    memset(&c, 0, sizeof c);
+    run(&o, 4, 1, x4, y1, gp, NULL, W5, &c);
+    snn_assert_close(W5[0], 0.45, 0, 1e-15);
+    snn_assert_close(W5[3], 0.18, 0, 1e-15);
+    assert_true(W5[1] == 0.1 && W5[2] == 0.0);
+    assert_int_equal(c.gated, 4);
+}
+
+/*
+ * One linear neuron y = w·x on random inputs x in [0, 1]^8, eta 0.05, mix
+ * 1, the global sign always "up" (g = -1, as a readout gives a neuron that
+ * votes for the right class) or random.  decay "local": w·Δw = eta y^2 (c
+ * - |w|^2) with c = ±1, so |w| stays below max(1, |w0|) up to O(eta) (here
+ * + 0.1), in both modes; decay "guided": direction mode with the sign
+ * always up turns Oja's decay into growth and |w| passes 1e3 (or
+ * overflows) within the 2,000 stimuli.  Gate mode with decay "guided"
+ * applies a subset of Oja's own steps, each moving w_i toward x_i / y
+ * without passing it (eta y^2 < 1 here), so it stays bounded, though not
+ * by 1 (sign up: it only grows; |w| reaches 1.65): checked below 10.
+ */
+static void test_decay_bounds(void **state)
+{
+    (void)state;
+    enum { N = 8, S = 2000 };
+    for (int variant = 0; variant < 8; variant++) {
+        int mode = variant & 1 ? SNN_GHL_GATE : SNN_GHL_DIRECTION;
+        int decay = variant & 2 ? SNN_GHL_DECAY_LOCAL : SNN_GHL_DECAY_GUIDED;
+        int random_sign = variant & 4;
+        snn_ghl_opts o = opts(mode, 1.0);
+        o.eta = 0.05;
+        o.decay = decay;
+        snn_ghl *h = make(N, 1, &o);
+        snn_err err;
+        double w[N], x[N], y[1], g[1] = {-1.0}, r[1];
+        fill(w, N, 70, 0.0, 0.5);
+        double w0 = 0, wmax = 0;
+        for (size_t i = 0; i < N; i++)
+            w0 += w[i] * w[i];
+        w0 = sqrt(w0);
+        int blew = 0;
+        for (unsigned s = 0; s < S && !blew; s++) {
+            fill(x, N, 100 + s, 0.0, 1.0);
+            if (random_sign) {
+                fill(r, 1, 5000 + s, -1.0, 1.0);
+                g[0] = r[0] < 0 ? -1.0 : 1.0;
+            }
+            y[0] = 0;
+            for (size_t i = 0; i < N; i++)
+                y[0] += w[i] * x[i];
+            assert_int_equal(snn_ghl_update(h, x, y, g, NULL, w, NULL, &err), 0);
+            double n2 = 0;
+            for (size_t i = 0; i < N; i++)
+                n2 += w[i] * w[i];
+            blew = !(sqrt(n2) < 1e3);
+            if (sqrt(n2) > wmax)
+                wmax = sqrt(n2);
+        }
+        snn_ghl_free(h);
+        const char *what = random_sign ? "random sign" : "sign up";
+        if (mode == SNN_GHL_DIRECTION && decay == SNN_GHL_DECAY_GUIDED && !random_sign) {
+            if (!blew)
+                fail_msg("direction, decay guided, %s: max |w| = %g stayed bounded", what,
+                         wmax);
+        } else if (decay == SNN_GHL_DECAY_GUIDED) {
+            if (mode == SNN_GHL_GATE && !(wmax < 10.0))
+                fail_msg("gate, decay guided, %s: max |w| = %g", what, wmax);
+            /* direction with a random sign: no bound claimed */
+        } else if (blew || wmax > fmax(1.0, w0) + 0.1) {
+            fail_msg("%s, decay %s, %s: max |w| = %g > max(1, |w0| = %g) + 0.1",
+                     snn_ghl_mode_name(mode), snn_ghl_decay_name(decay), what, wmax, w0);
+        }
+    }
+}
+
+/* Plain Oja loop, the reference for mode none. */
+static void oja_ref(size_t n_in, size_t n_out, const double *x, const double *y,
+                    const uint8_t *learn, double eta, double *W)
+{
+    for (size_t i = 0; i < n_in; i++)
+        for (size_t j = 0; j < n_out; j++)
+            if (!learn || learn[j])
+                W[i * n_out + j] += eta * y[j] * (x[i] - y[j] * W[i * n_out + j]);
 }
 
 /* mode none == Oja bit for bit, with all neurons and with k winners, over
@@ -275,6 +432,16 @@ static void test_sign_identity(void **state)
         assert_true(Ws[2] == 0.9 && Ws[3] == -0.1);
         assert_true(Wn[2] != 0.9 && Wn[3] != -0.1);
         assert_int_equal(cs.gated, 2 + (mode == SNN_GHL_GATE)); /* + (0,0) in gate */
+
+        /* decay local: where x_i = 0 the Hebbian term is 0, so both
+           granularities leave only Oja's decay there: identical updates. */
+        on.decay = os.decay = SNN_GHL_DECAY_LOCAL;
+        memcpy(Wn, W2, sizeof Wn);
+        memcpy(Ws, W2, sizeof Ws);
+        run(&on, 2, 2, xz, Y2, G2, NULL, Wn, NULL);
+        run(&os, 2, 2, xz, Y2, G, NULL, Ws, NULL);
+        assert_memory_equal(Wn, Ws, sizeof Wn);
+        snn_assert_close(Wn[2], 0.9 - 0.1 * 0.64 * 0.9, 0, 1e-15);
     }
 }
 
@@ -397,7 +564,12 @@ static void ghl_ref(const snn_ghl_opts *o, size_t n_in, size_t n_out, const doub
             }
             double gj = o->sign == SNN_GHL_SIGN_SYNAPSE ? grad[p] : grad[j];
             double s = gj > 0 ? 1.0 : (gj < 0 ? -1.0 : 0.0), dg;
-            if (o->mode == SNN_GHL_DIRECTION)
+            double h = o->eta * y[j] * x[i], d = o->eta * y[j] * (y[j] * W[p]);
+            if (o->decay == SNN_GHL_DECAY_LOCAL && o->mode == SNN_GHL_DIRECTION)
+                dg = -s * fabs(h) - d;
+            else if (o->decay == SNN_GHL_DECAY_LOCAL)
+                dg = ((h > 0 && s < 0) || (h < 0 && s > 0) ? h : 0.0) - d;
+            else if (o->mode == SNN_GHL_DIRECTION)
                 dg = -s * fabs(dl);
             else
                 dg = (dl > 0 && s < 0) || (dl < 0 && s > 0) ? dl : 0.0;
@@ -406,20 +578,22 @@ static void ghl_ref(const snn_ghl_opts *o, size_t n_in, size_t n_out, const doub
 }
 
 /* Every mode × sign × mix × learner path (few listed learners or whole
-   rows) against the scalar reference, bit for bit, on random data with
-   some zero gradients. */
+   rows) × decay against the scalar reference, bit for bit, on random data
+   with some zero gradients and some negative inputs. */
 static void test_against_reference(void **state)
 {
     (void)state;
     enum { NI = 23, NO = 17 };
     double x[NI], y[NO], G[NI * NO], W[NI * NO], R[NI * NO];
     fill(x, NI, 50, 0.0, 1.0);
+    x[3] = -0.4; /* a negative input: |h| differs from h */
     fill(y, NO, 51, 0.0, 2.0);
     fill(G, NI * NO, 52, -1.0, 1.0);
     for (size_t p = 0; p < NI * NO; p += 7)
         G[p] = 0.0;
     const double mixes[3] = {0.0, 0.35, 1.0};
     const size_t ks[3] = {0, 2, 9}; /* all; 2 of 17: listed; 9: whole rows */
+    for (int decay = 0; decay <= SNN_GHL_DECAY_LOCAL; decay++)
     for (int mode = 0; mode <= SNN_GHL_GATE; mode++)
         for (int sign = 0; sign <= 1; sign++)
             for (int mi = 0; mi < 3; mi++)
@@ -427,6 +601,7 @@ static void test_against_reference(void **state)
                     snn_ghl_opts o = opts(mode, mixes[mi]);
                     o.sign = sign;
                     o.k = ks[ki];
+                    o.decay = decay;
                     fill(W, NI * NO, 53 + (unsigned)ki, -0.5, 0.5);
                     memcpy(R, W, sizeof W);
                     uint8_t learn[NO];
@@ -442,8 +617,8 @@ static void test_against_reference(void **state)
                     run(&o, NI, NO, x, y, sign ? G : G + 5, NULL, W, &c);
                     ghl_ref(&o, NI, NO, x, y, sign ? G : G + 5, learn, R);
                     if (memcmp(W, R, sizeof W) != 0)
-                        fail_msg("mode %d sign %d mix %g k %zu differs from the reference", mode,
-                                 sign, mixes[mi], ks[ki]);
+                        fail_msg("mode %d sign %d mix %g k %zu decay %d differs from the "
+                                 "reference", mode, sign, mixes[mi], ks[ki], decay);
                     size_t nl = ks[ki] ? ks[ki] : NO;
                     assert_int_equal(c.local, nl * NI);
                 }
@@ -462,10 +637,11 @@ static void test_threads(void **state)
     fill(y, NO, 4, 0.0, 1.0);
     fill(G, NI * NO, 5, -1.0, 1.0);
     fill(W0, NI * NO, 6, -0.2, 0.2);
-    for (int variant = 0; variant < 2; variant++) {
+    for (int variant = 0; variant < 4; variant++) {
         snn_ghl_opts o = opts(SNN_GHL_DIRECTION, 0.6);
         o.sign = SNN_GHL_SIGN_SYNAPSE;
-        o.top_frac = variant ? 0.3 : 1.0;
+        o.top_frac = variant % 2 ? 0.3 : 1.0;
+        o.decay = variant < 2 ? SNN_GHL_DECAY_GUIDED : SNN_GHL_DECAY_LOCAL;
         snn_ghl_counts c1 = {0}, c3 = {0};
         memcpy(W1, W0, NI * NO * sizeof(double));
         memcpy(W3, W0, NI * NO * sizeof(double));
@@ -676,6 +852,15 @@ static void test_bad_options(void **state)
     assert_int_equal(v, SNN_GHL_SIGN_SYNAPSE);
     assert_int_equal(snn_ghl_choice("mode", "gated", &v, &err), SNN_ECFG);
     assert_non_null(strstr(err.msg, "direction"));
+    assert_int_equal(snn_ghl_choice("decay", "local", &v, &err), 0);
+    assert_int_equal(v, SNN_GHL_DECAY_LOCAL);
+    assert_int_equal(snn_ghl_choice("decay", "oja", &v, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "guided, local"));
+    snn_ghl_opts_default(&o);
+    assert_int_equal(o.decay, SNN_GHL_DECAY_GUIDED);
+    o.decay = 2;
+    assert_int_equal(snn_ghl_alloc(&g, 2, 2, &o, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "decay"));
     /* A guided mode without a gradient is an error, not a crash. */
     snn_ghl_opts_default(&o);
     assert_int_equal(snn_ghl_alloc(&g, 2, 2, &o, &err), 0);
@@ -688,6 +873,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes_closed_form), cmocka_unit_test(test_none_is_oja),
+        cmocka_unit_test(test_local_decay_closed_form), cmocka_unit_test(test_decay_bounds),
         cmocka_unit_test(test_sign_identity),     cmocka_unit_test(test_competition),
         cmocka_unit_test(test_top_fraction),      cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_threads),
