@@ -34,6 +34,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../sim/model.h"
 
@@ -76,6 +77,7 @@ typedef struct lif_cond_consts {
     double g_l, g_l_e_l;        /* g_L, g_L E_L */
     double e_ex, e_in, v_th, v_reset, i_e, theta_plus;
     double theta_decay;
+    double leak_arg, leak_prop; /* -h g_L / C_m and -expm1 of it: no conductance */
     int32_t ref_steps;
 } lif_cond_consts;
 
@@ -123,6 +125,9 @@ static int lif_cond_prepare(snn_pop *p, double dt_ms, snn_err *err)
     k->theta_plus = par[LC_THETA_PLUS];
     k->theta_decay = exp(-h / par[LC_TAU_THETA]);
     k->ref_steps = (int32_t)lround(par[LC_T_REF] / h);
+    /* The exponent step() computes when g_tot == g_L, the same expression. */
+    k->leak_arg = -k->h_over_c * k->g_l;
+    k->leak_prop = -expm1(k->leak_arg);
     return SNN_OK;
 }
 
@@ -136,6 +141,14 @@ static void lif_cond_init(snn_pop *p)
         p->x[LC_THETA][i] = 0.0;
         p->refr[i] = 0;
     }
+}
+
+/* The first 8 flags at f as one word: non-zero if any is set. */
+static inline uint64_t flags8(const unsigned char *f)
+{
+    uint64_t w;
+    memcpy(&w, f, sizeof w);
+    return w;
 }
 
 /*
@@ -159,15 +172,25 @@ static void lif_cond_step(snn_pop *p, size_t blk, const snn_input *in, snn_spike
     double *restrict a_ex = in->arr[LC_EXC], *restrict a_in = in->arr[LC_INH];
     const double *i_ext = in->i_ext;
     size_t n = i1 - i0;
-    /* Three passes over the block (same arithmetic as one pass, so the same
-       bits): (1) conductances and the step's V_inf and exponent, branch-free
-       and vectorisable; (2) the exponentials of the neurons that integrate;
-       (3) V, refractoriness, threshold and spikes.  No allocation: the
-       scratch is SNN_BLOCK doubles twice on the stack. */
-    double v_inf[SNN_BLOCK], ex[SNN_BLOCK];
+    /* Passes over the block with the arithmetic of one pass per neuron (so
+       the same bits): (1) conductances, the step's V_inf and exponent, and
+       whether the neuron needs its exponential: not refractory, and an
+       exponent other than the leak's alone (a conductance below half an ulp
+       of g_L leaves g_tot == g_L bit for bit; the exponential of that is
+       leak_prop, computed once in prepare); branch-free, vectorisable;
+       (2) expm1 for the flagged neurons only, skipping 8 flags at a time;
+       (3) V, refractoriness, threshold, branch-free and vectorisable;
+       (4) the spike list from the flags of (3).  No allocation: the scratch
+       lives on the stack.  Flags past n stay 0. */
+    double v_inf[SNN_BLOCK], arg[SNN_BLOCK], ex[SNN_BLOCK];
+    unsigned char need[SNN_BLOCK], fired[SNN_BLOCK];
+    size_t n8 = (n + 7) & ~(size_t)7;
+    for (size_t j = n; j < n8; j++)
+        need[j] = fired[j] = 0;
     const double mean_ex = k->mean_ex, mean_in = k->mean_in, g_l = k->g_l;
     const double g_l_e_l = k->g_l_e_l, e_ex = k->e_ex, e_in = k->e_in, i_e = k->i_e;
     const double h_over_c = k->h_over_c, decay_ex = k->decay_ex, decay_in = k->decay_in;
+    const double leak_arg = k->leak_arg, leak_prop = k->leak_prop;
     for (size_t j = 0; j < n; j++) {
         double ge = g_ex[j] + a_ex[j], gi = g_in[j] + a_in[j];
         a_ex[j] = 0.0; /* consumed: the ring slot is free again */
@@ -176,33 +199,41 @@ static void lif_cond_step(snn_pop *p, size_t blk, const snn_input *in, snn_spike
         double g_tot = g_l + gbar_ex + gbar_in;
         double i_c = i_e + (i_ext ? i_ext[j] : 0.0);
         v_inf[j] = (g_l_e_l + gbar_ex * e_ex + gbar_in * e_in + i_c) / g_tot;
-        ex[j] = -h_over_c * g_tot;
+        double a = -h_over_c * g_tot;
+        arg[j] = a;
+        ex[j] = leak_prop;
+        need[j] = (unsigned char)((refr[j] <= 0) & (a != leak_arg));
         g_ex[j] = ge * decay_ex;
         g_in[j] = gi * decay_in;
     }
-    for (size_t j = 0; j < n; j++)
-        if (refr[j] <= 0)
-            ex[j] = -expm1(ex[j]);
+    for (size_t j0 = 0; j0 < n8; j0 += 8)
+        if (flags8(need + j0))
+            for (size_t j = j0; j < j0 + 8; j++)
+                if (need[j])
+                    ex[j] = -expm1(arg[j]);
+    const double v_reset = k->v_reset, v_th = k->v_th, theta_decay = k->theta_decay;
+    const double theta_plus = k->theta_plus;
+    const int32_t ref_steps = k->ref_steps;
     for (size_t j = 0; j < n; j++) {
+        int32_t r = refr[j];
         double vj = v[j];
-        if (refr[j] > 0) {
-            refr[j]--;
-            vj = k->v_reset;
-        } else {
-            vj += (v_inf[j] - vj) * ex[j];
-        }
-        double th = theta[j] * k->theta_decay;
-        if (vj >= k->v_th + th) {
-            vj = k->v_reset;
-            refr[j] = k->ref_steps;
-            th += k->theta_plus;
-            out->id[out->n] = (uint32_t)(i0 + j);
-            out->mult[out->n] = 1;
-            out->n++;
-        }
-        theta[j] = th;
-        v[j] = vj;
+        vj = r > 0 ? v_reset : vj + (v_inf[j] - vj) * ex[j];
+        r = r > 0 ? r - 1 : r;
+        double th = theta[j] * theta_decay;
+        int s = vj >= v_th + th;
+        v[j] = s ? v_reset : vj;
+        refr[j] = s ? ref_steps : r;
+        theta[j] = s ? th + theta_plus : th;
+        fired[j] = (unsigned char)s;
     }
+    for (size_t j0 = 0; j0 < n8; j0 += 8)
+        if (flags8(fired + j0))
+            for (size_t j = j0; j < j0 + 8; j++)
+                if (fired[j]) {
+                    out->id[out->n] = (uint32_t)(i0 + j);
+                    out->mult[out->n] = 1;
+                    out->n++;
+                }
 }
 
 const snn_model_type lif_cond_type = {

@@ -148,6 +148,21 @@ static void diehl_cook_on_post(const snn_rule *r, const snn_proj *pj, uint32_t p
 {
     const diehl_cook_consts *c = r->consts;
     const double *x = c->x_pre;
+    const double eta = c->eta_post, x_tar = c->x_tar, hi = c->w_max;
+    size_t stride = pj->post->n;
+    if (c->mu == 1.0 && pj->dense && w == pj->w_dense && n == pj->pre->n && n > 0 &&
+        pre[0] == 0 && pre[n - 1] == n - 1 && pos[0] == post &&
+        pos[n - 1] == (n - 1) * stride + post) {
+        /* A dense projection's column (sim/net.h: pre = 0..n_pre, pos[m] =
+           m n_post + post): strided, no indices to load.  Same arithmetic
+           as below. */
+        double *restrict wc = w + post;
+        for (size_t m = 0; m < n; m++) {
+            double wq = wc[m * stride], b = hi - wq;
+            wc[m * stride] = clip(wq + eta * (x[m] - x_tar) * (b > 0.0 ? b : 0.0), hi);
+        }
+        return;
+    }
     for (size_t m = 0; m < n; m++) {
         double wq = w[pos[m]], b = c->w_max - wq;
         w[pos[m]] = clip(wq + c->eta_post * (x[pre[m]] - c->x_tar) * pow_mu(b > 0.0 ? b : 0.0, c->mu),

@@ -8,7 +8,8 @@
  * post-before-pre pairs at several dt (mu = 1 and mu = 0.5), the x_tar term
  * (post spikes without any pre spike), "set" against "add" traces, clipping
  * at 0 and w_max, a bad parameter set, and bit-identical plastic weights for
- * 1, 2 and 3 threads.
+ * 1, 2 and 3 threads; on_post on a dense column against the definition,
+ * bit for bit.
  */
 #include "../support.h"
 
@@ -212,6 +213,75 @@ static void test_threads_identical(void **state)
     rp_check_threads_identical("diehl_cook", a, b, N_PAR);
 }
 
+/*
+ * on_post on a dense projection (all to all, one delay: the engine hands
+ * over a column of w_dense with pos[m] = m n_post + post), mu = 1: every
+ * synapse of the column must equal the update written out from the
+ * definition, bit for bit (clipped to [0, w_max], including weights above
+ * w_max and pre traces of 0), the other columns must not move, and the
+ * same column held outside w_dense (the indexed path) must give the same
+ * bits.  37 pre neurons (not a multiple of the vector width), 5 post.
+ */
+static void test_dense_column(void **state)
+{
+    (void)state;
+    enum { NPRE = 37, NPOST = 5 };
+    const double dt = 0.1;
+    double par[N_PAR];
+    memcpy(par, base_par, sizeof par);
+    snn_spec *s = fx_spec(dt, 10.0, 1);
+    uint32_t pre = fx_pop(s, "pre", "poisson", NPRE);
+    uint32_t post = fx_pop(s, "post", "lif", NPOST);
+    snn_proj_spec *pl = fx_proj(s, pre, post, SNN_CONN_ALL_TO_ALL, 0.5, 0.5);
+    pl->rule = snn_rule_find("diehl_cook");
+    assert_non_null(pl->rule);
+    pl->rule_par = malloc(N_PAR * sizeof(double));
+    memcpy(pl->rule_par, par, N_PAR * sizeof(double));
+    snn_net *net = NULL;
+    snn_err err;
+    if (snn_net_build(&net, s, 1, &err))
+        fail_msg("%s", err.msg);
+    snn_proj *pj = &net->projs[0];
+    assert_true(pj->dense && pj->n_parts == 1);
+    snn_part *pt = &pj->parts[0];
+    assert_int_equal(pj->pre->n_traces, 1);
+    double *x = pj->pre->traces[0].x;
+    double *w = pj->w_dense, w0[NPRE * NPOST], w2[NPRE * NPOST];
+    for (size_t i = 0; i < NPRE; i++) {
+        x[i] = i % 4 == 0 ? 0.0 : 0.03 * (double)i; /* around x_tar = 0.2, and 0 */
+        for (size_t j = 0; j < NPOST; j++)
+            w[i * NPOST + j] = i % 9 == 0 ? 1.3 : (i % 7 == 0 ? 0.0 : 0.027 * (double)(i + j));
+    }
+    w[5 * NPOST + 2] = par[W_MAX];
+    memcpy(w0, w, sizeof w0);
+    memcpy(w2, w, sizeof w2);
+    const uint32_t j = 2;
+    for (size_t i = 0; i < NPRE; i++)
+        pt->cpos[i] = i * NPOST + j;
+    const snn_rule *r = pj->rule;
+    r->type->on_post(r, pj, j, pt->all_pre, pt->cpos, w, NPRE, 0);
+    r->type->on_post(r, pj, j, pt->all_pre, pt->cpos, w2, NPRE, 0);
+    size_t clipped_hi = 0, clipped_lo = 0;
+    for (size_t i = 0; i < NPRE; i++)
+        for (size_t q = 0; q < NPOST; q++) {
+            size_t k = i * NPOST + q;
+            if (q != j) {
+                assert_true(w[k] == w0[k]);
+                continue;
+            }
+            double b = par[W_MAX] - w0[k];
+            double e = w0[k] + par[ETA_POST] * (x[i] - par[X_TAR]) * (b > 0.0 ? b : 0.0);
+            e = e < 0.0 ? 0.0 : (e > par[W_MAX] ? par[W_MAX] : e);
+            clipped_hi += w0[k] > par[W_MAX];
+            clipped_lo += w0[k] == 0.0 && x[i] < par[X_TAR];
+            assert_true(w[k] == e);
+        }
+    assert_true(clipped_hi > 0 && clipped_lo > 0);
+    assert_memory_equal(w, w2, sizeof w2);
+    snn_net_free(net);
+    snn_spec_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_clipping),
         cmocka_unit_test(test_defaults_and_bad_bounds),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_dense_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_lif_cond.c: models/lif_cond.c against a high-accuracy ODE
- * solution (GSL odeiv2, rk8pd, tolerances 1e-12) and against the closed form
- * of pure relaxation.
+ * solution (GSL odeiv2, rk8pd, tolerances 1e-12), against the closed form
+ * of pure relaxation, and bit for bit against the method written out in
+ * one pass per neuron.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
+#include <gsl/gsl_rng.h>
 
 #include "sim/pop.h"
 #include "tests/support.h"
@@ -271,13 +273,124 @@ static void test_reject_reset(void **state)
     snn_pop_spec_clear(&f.s);
 }
 
+/*
+ * The step against the method written out per neuron in one pass (the
+ * model's header), bit for bit: V, both conductances, theta, refractory
+ * counters and the spike lists of 300 neurons (a full block and a partial
+ * one) over 400 steps of random excitatory and inhibitory arrivals, with an
+ * external current on some neurons.  The run must cover the step's short
+ * cuts: neurons without input (g_tot == g_L), neurons whose conductance is
+ * below half an ulp of g_L (g_tot == g_L although g > 0), refractory
+ * neurons and spikes.
+ */
+static void test_bits_of_one_pass(void **state)
+{
+    enum { N = 300, STEPS = 400 };
+    const double dt = 0.5;
+    fixture f;
+    setup_spec(&f, N);
+    set_par(&f, "C_m", 100.0);
+    set_par(&f, "E_L", -65.0);
+    set_par(&f, "V_reset", -65.0);
+    set_par(&f, "V_th", -52.0);
+    set_par(&f, "t_ref", 5.0);
+    set_par(&f, "E_in", -100.0);
+    set_par(&f, "tau_syn_ex", 1.0);
+    set_par(&f, "theta_plus", 0.5);
+    set_par(&f, "tau_theta", 1e4);
+    build(&f, dt);
+    snn_err err = {0};
+    assert_int_equal(snn_pop_enable_iext(&f.p, &err), SNN_OK);
+    double v[N], ge[N], gi[N], th[N], iext[N];
+    int32_t refr[N];
+    for (size_t i = 0; i < N; i++) {
+        iext[i] = f.p.i_ext[i] = i % 5 == 0 ? 3.0 + 0.01 * (double)i : 0.0;
+        v[i] = f.p.x[f.v][i] = -70.0 + 0.05 * (double)i;
+        ge[i] = gi[i] = th[i] = 0.0;
+        refr[i] = 0;
+    }
+    const double h = dt, c_m = par(&f, "C_m"), g_l = par(&f, "g_L"), e_l = par(&f, "E_L");
+    const double e_ex = par(&f, "E_ex"), e_in = par(&f, "E_in"), v_th = par(&f, "V_th");
+    const double v_reset = par(&f, "V_reset"), i_e = par(&f, "I_e");
+    const double tau_ex = par(&f, "tau_syn_ex"), tau_in = par(&f, "tau_syn_in");
+    const double decay_ex = exp(-h / tau_ex), decay_in = exp(-h / tau_in);
+    const double mean_ex = -expm1(-h / tau_ex) * tau_ex / h;
+    const double mean_in = -expm1(-h / tau_in) * tau_in / h;
+    const double h_over_c = h / c_m, theta_decay = exp(-h / par(&f, "tau_theta"));
+    const int32_t ref_steps = (int32_t)lround(par(&f, "t_ref") / h);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 5);
+    size_t spikes = 0, leak_only = 0, tiny = 0, refractory = 0;
+    for (size_t k = 0; k < STEPS; k++) {
+        double *a_ex = snn_pop_slot(&f.p, 0, EXC), *a_in = snn_pop_slot(&f.p, 0, INH);
+        double ae[N], ai[N];
+        for (size_t i = 0; i < N; i++) {
+            /* a third silent, a few with arrivals far below an ulp of g_L */
+            int kind = (int)(i % 3);
+            double u = gsl_rng_uniform(rng);
+            ae[i] = kind == 0 ? 0.0 : (kind == 1 && u < 0.3 ? 40.0 * u : (u > 0.95 ? 1e-20 : 0.0));
+            ai[i] = kind == 1 && u > 0.9 ? 5.0 * u : 0.0;
+            a_ex[i] = ae[i];
+            a_in[i] = ai[i];
+        }
+        size_t n_sp = 0;
+        uint32_t ids[N];
+        for (size_t b = 0; b < f.p.n_blk; b++) {
+            snn_pop_step_block(&f.p, b, 0, k);
+            for (size_t m = 0; m < f.p.spk[b].n; m++) {
+                assert_int_equal(f.p.spk[b].mult[m], 1);
+                ids[n_sp++] = f.p.spk[b].id[m];
+            }
+        }
+        /* the reference: one pass, one neuron at a time */
+        size_t q = 0;
+        for (size_t i = 0; i < N; i++) {
+            double g_e = ge[i] + ae[i], g_i = gi[i] + ai[i];
+            double gbar_ex = g_e * mean_ex, gbar_in = g_i * mean_in;
+            double g_tot = g_l + gbar_ex + gbar_in;
+            double v_inf = (g_l * e_l + gbar_ex * e_ex + gbar_in * e_in + (i_e + iext[i])) / g_tot;
+            leak_only += g_tot == g_l && g_e == 0.0 && g_i == 0.0;
+            tiny += g_tot == g_l && (g_e > 0.0 || g_i > 0.0);
+            if (refr[i] > 0) {
+                refr[i]--;
+                v[i] = v_reset;
+                refractory++;
+            } else {
+                v[i] += (v_inf - v[i]) * -expm1(-h_over_c * g_tot);
+            }
+            ge[i] = g_e * decay_ex;
+            gi[i] = g_i * decay_in;
+            th[i] *= theta_decay;
+            if (v[i] >= v_th + th[i]) {
+                v[i] = v_reset;
+                refr[i] = ref_steps;
+                th[i] += par(&f, "theta_plus");
+                assert_true(q < n_sp);
+                assert_int_equal(ids[q++], i);
+            }
+        }
+        assert_int_equal(q, n_sp);
+        spikes += n_sp;
+        assert_memory_equal(f.p.x[f.v], v, sizeof v);
+        assert_memory_equal(f.p.x[f.g_ex], ge, sizeof ge);
+        assert_memory_equal(f.p.x[f.g_in], gi, sizeof gi);
+        assert_memory_equal(f.p.x[f.theta], th, sizeof th);
+        assert_memory_equal(f.p.refr, refr, sizeof refr);
+    }
+    print_message("%zu spikes; neuron-steps: %zu without conductance, %zu with one below an "
+                  "ulp of g_L, %zu refractory\n", spikes, leak_only, tiny, refractory);
+    assert_true(spikes > 20 && leak_only > 1000 && tiny > 100 && refractory > 100);
+    gsl_rng_free(rng);
+    teardown(&f);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_order), cmocka_unit_test(test_conductance_decay),
         cmocka_unit_test(test_relaxation), cmocka_unit_test(test_spike_refractory_theta),
-        cmocka_unit_test(test_reject_reset),
+        cmocka_unit_test(test_reject_reset), cmocka_unit_test(test_bits_of_one_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
