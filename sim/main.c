@@ -591,11 +591,14 @@ static void print_summary(FILE *out, const snn_net *net, double sim_s)
 
 /* ---- experiments with phases ---------------------------------------------- */
 
+/* Each phase's loop reports once at its start (done = the samples a
+   resumed run starts from, else 0), then after samples; rates and the ETA
+   count only the samples done since that start. */
 typedef struct phase_progress {
     int tty, quiet;
     const snn_spec *sp;
     double t0, last;
-    size_t phase;
+    size_t phase, done0;
 } phase_progress;
 
 static void show_phase_progress(void *ud, size_t phase, size_t done, size_t total)
@@ -605,13 +608,19 @@ static void show_phase_progress(void *ud, size_t phase, size_t done, size_t tota
     if (phase != pg->phase) {
         pg->phase = phase;
         pg->t0 = t;
+        pg->done0 = done;
     }
-    double el = t - pg->t0, rate = el > 0 ? (double)done / el : 0;
+    size_t now = done - pg->done0;
+    double el = t - pg->t0, rate = el > 0 ? (double)now / el : 0;
     const char *name = pg->sp->phases[phase].name;
     if (!pg->tty) {
-        if (done == total && !pg->quiet)
-            fprintf(stderr, "snn: phase %s: %zu samples in %.1f s (%.1f samples/s)\n", name,
-                    total, el, rate);
+        if (done == total && !pg->quiet) {
+            fprintf(stderr, "snn: phase %s: %zu samples in %.1f s (%.1f samples/s)", name, now,
+                    el, rate);
+            if (pg->done0)
+                fprintf(stderr, ", resumed after %zu of %zu", pg->done0, total);
+            fputc('\n', stderr);
+        }
         return;
     }
     if (t - pg->last < 0.1 && done < total)
@@ -689,7 +698,7 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
     if (!rc && sp->guided.on)
         rc = snn_ghl_run_create(&gr, net, err);
     if (!rc) {
-        phase_progress pg = {tty, quiet, sp, now_s(), 0, 0};
+        phase_progress pg = {tty, quiet, sp, now_s(), 0, SIZE_MAX, 0};
         phases_ckpt pk = {.sp = sp, .net = net, .rec = rec, .h = h};
         snn_state_io io;
         if (ck)

@@ -1157,6 +1157,8 @@ static int frozen_sequential(phase_ctx *c, uint32_t **row, snn_err *err)
     snap.net.step = net->step;
     copy_state(&snap.net, net, true);
     size_t npix = c->d->rows * c->d->cols;
+    if (c->opts && c->opts->progress)
+        c->opts->progress(c->opts->ud, c->f, 0, c->o->n);
     for (size_t s = 0; s < c->o->n && !rc; s++) {
         copy_state(net, &snap.net, true);
         seed_sample(net, (uint32_t)c->f, s);
@@ -1246,6 +1248,8 @@ static int plastic(phase_ctx *c, snapper *sn, uint64_t *seen, snn_err *err)
         (rc = snapshot(sn, net, reps, T, &c->pr, *seen, err)))
         goto done;
     size_t every = c->opts ? c->opts->ckpt_every : 0;
+    if (c->opts && c->opts->progress) /* where this run starts (resume: s0) */
+        c->opts->progress(c->opts->ud, c->f, c->s0, c->o->n);
     for (size_t s = c->s0; s < c->o->n && !rc; s++) {
         size_t i = c->idx[s];
         for (size_t q = 0; q < nf; q++)

@@ -124,7 +124,11 @@ f = h5py.File(sys.argv[1], "r")
 pos = f["protocol/pos"][()]
 assert f["stage"][()] == b"phases" and pos[0] == 5 and pos[1] == 0 and 10 <= pos[2] < 40, pos
 PY
-"$snn" run --resume hl.h5.ckpt -q -t 1 || die "hybrid resume (learning) failed"
+done0=$("$py" -c 'import sys, h5py; print(int(h5py.File(sys.argv[1], "r")["protocol/pos"][2]))' hl.h5.ckpt)
+"$snn" run --resume hl.h5.ckpt -t 1 >hl_resume.txt 2>&1 || die "hybrid resume (learning) failed"
+# The phase summary counts what this run did, not the samples before it.
+grep -q "phase learn: $((40 - done0)) samples in .*, resumed after $done0 of 40" hl_resume.txt ||
+    die "resumed learning phase summary: $(cat hl_resume.txt)"
 [ ! -e hl.h5.ckpt ] || die "the checkpoint was not removed after the run finished"
 same href.h5 hl.h5 "resumed hybrid run (learning) differs"
 
