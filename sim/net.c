@@ -286,9 +286,12 @@ static void normalize_part(const snn_proj *pj, snn_part *pt, double total)
         pt->w[q] *= sum[pt->col[q] - lo];
 }
 
+/* Partitions normalise independently (same result for any thread count);
+   on the calling thread alone while the network steps serially, where a
+   parallel region per learning sample costs more than it saves. */
 void snn_net_normalize(snn_net *net, snn_proj *pj, double total)
 {
-#pragma omp parallel for num_threads(net->threads) schedule(static, 1) if (net->threads > 1)
+#pragma omp parallel for num_threads(net->threads) schedule(static, 1) if (net->threads > 1 && !net->serial)
     for (size_t t = 0; t < pj->n_parts; t++)
         normalize_part(pj, &pj->parts[t], total);
 }
