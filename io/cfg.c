@@ -175,14 +175,17 @@ static const key_desc cur_keys[CUR_N] = {
 };
 
 enum { PJ_PRE, PJ_POST, PJ_RECEPTOR, PJ_CONNECTOR, PJ_P, PJ_K, PJ_AUTAPSES, PJ_SKIP_SAME,
-       PJ_MULTAPSES, PJ_WEIGHT, PJ_DELAY, PJ_PLASTICITY, PJ_NORMALIZE, PJ_N };
+       PJ_MULTAPSES, PJ_WIDTH, PJ_HEIGHT, PJ_PATCH, PJ_STRIDE, PJ_PER_LOC, PJ_GROUP_SIZE,
+       PJ_WEIGHT, PJ_DELAY, PJ_PLASTICITY, PJ_NORMALIZE, PJ_N };
 static const key_desc proj_keys[PJ_N] = {
     [PJ_PRE] = {"pre", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "source: a population or spike input"},
     [PJ_POST] = {"post", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "target population"},
     [PJ_RECEPTOR] = {"receptor", V_STR, NULL, 0, 0, 0, 0, "first channel",
                      "receptor channel of the post model (lif, lif_cond: exc, inh)"},
     [PJ_CONNECTOR] = {"connector", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
-                      "all_to_all | one_to_one | pairwise_bernoulli | fixed_indegree"},
+                      "all_to_all | one_to_one | pairwise_bernoulli | fixed_indegree | local "
+                      "(each target sees one image patch of pre) | local_groups (all to all "
+                      "within consecutive groups of group_size)"},
     [PJ_P] = {"p", V_NUM, NULL, 0, 0.0, 1.0, K_NODEF, NULL,
               "connection probability; pairwise_bernoulli only, required there"},
     [PJ_K] = {"k", V_INT, NULL, 0, 0.0, 4294967295.0, K_NODEF, NULL,
@@ -195,6 +198,26 @@ static const key_desc proj_keys[PJ_N] = {
                       "inhibition: every target but the partner)"},
     [PJ_MULTAPSES] = {"multapses", V_BOOL, NULL, 0.0, 0, 1, 0, "false",
                       "fixed_indegree: allow the same source more than once"},
+    [PJ_WIDTH] = {"width", V_INT, "pixels", 0, 1.0, 4294967295.0, K_NODEF, NULL,
+                  "local only, required there: pre is an image width pixels across "
+                  "(pixel (x, y) = neuron y * width + x; MNIST: 28)"},
+    [PJ_HEIGHT] = {"height", V_INT, "pixels", 0, 1.0, 4294967295.0, K_NODEF, NULL,
+                   "local only, required there: image height; width * height = size of pre"},
+    [PJ_PATCH] = {"patch", V_INT, "pixels", 0, 1.0, 4294967295.0, K_NODEF, NULL,
+                  "local only, required there: side of the square patch each target sees "
+                  "(patch^2 synapses per target), at most width and height"},
+    [PJ_STRIDE] = {"stride", V_INT, "pixels", 0, 1.0, 4294967295.0, K_NODEF, NULL,
+                   "local only, required there: step between patches; (width - patch) / "
+                   "stride + 1 locations across, likewise down (pixels past the last whole "
+                   "patch are not seen)"},
+    [PJ_PER_LOC] = {"per_location", V_INT, "neurons", 0, 1.0, 4294967295.0, K_NODEF, NULL,
+                    "local only, required there: targets per patch; post neuron "
+                    "l * per_location + f sees patch l (row-major); size of post = locations "
+                    "* per_location"},
+    [PJ_GROUP_SIZE] = {"group_size", V_INT, "neurons", 0, 1.0, 4294967295.0, K_NODEF, NULL,
+                       "local_groups only, required there: pre i -> post j when "
+                       "i / group_size = j / group_size (pre and post of equal size, a "
+                       "multiple of it; e.g. per_location: competition within a patch)"},
     [PJ_WEIGHT] = {"weight", V_DIST, NULL, 0, 0, 0, K_REQ, NULL,
                    "number | {uniform = [a, b];} | {normal = [mean, sd]; min = lo; max = hi;} in "
                    "the post model's unit (lif: pA, or mV with synapse = \"delta\"; lif_cond: "
@@ -206,7 +229,9 @@ static const key_desc proj_keys[PJ_N] = {
                        "plastic weights: { rule = \"NAME\"; the rule's parameters }, see below"},
     [PJ_NORMALIZE] = {"normalize", V_NUM, "w", 0.0, 0.0, INFINITY, 0, "0 (off)",
                       "after every sample of a plastic phase, scale each target's incoming "
-                      "weights to sum to this (Diehl & Cook: 78); w = the weight unit"},
+                      "weights to sum to this (Diehl & Cook: 78 over 784 inputs, 0.1 per synapse; "
+                      "the sum is over the target's own synapses, so with connector local "
+                      "scale it with patch^2); w = the weight unit"},
 };
 
 /* Keys of a projection's plasticity group besides the rule's parameters. */
@@ -482,10 +507,6 @@ static const key_desc rb_keys[RB_N] = {
 
 /* Keys of a distribution group. */
 static const char *const dist_keys[] = {"uniform", "normal", "min", "max"};
-
-/* In the order of snn_conn_kind. */
-static const char *const connectors[] = {"all_to_all", "one_to_one", "pairwise_bernoulli",
-                                         "fixed_indegree"};
 
 /* ---- context, locations and messages ------------------------------------ */
 
@@ -1567,7 +1588,7 @@ static int only_for(ctx *c, const config_setting_t *s, snn_conn_kind want, snn_c
     if (!s || want == have)
         return SNN_OK;
     return fail(c, s, "%s is only used by connector '%s'; this projection's connector is '%s'",
-                pth(c, s), connectors[want], connectors[have]);
+                pth(c, s), snn_conn_names[want], snn_conn_names[have]);
 }
 
 static int check_weight_sign(ctx *c, const config_setting_t *s, const snn_dist *w,
@@ -1682,6 +1703,64 @@ static int parse_plasticity(ctx *c, config_setting_t *g, snn_proj_spec *pj, cons
     return parse_params(c, pg, t->params, t->n_params, pj->rule_par, wunit);
 }
 
+/*
+ * parse_local: the geometry keys of connectors local and local_groups
+ * (snn_local_spec, sim/spec.h) into pj->local: each is refused for another
+ * connector and required for its own; the sizes of pre and post must match
+ * the geometry.  conn_s is the connector setting (its line for size errors).
+ */
+static int parse_local(ctx *c, config_setting_t *g, snn_proj_spec *pj, const snn_pop_spec *pre,
+                       const snn_pop_spec *post, const config_setting_t *conn_s)
+{
+    static const int keys[] = {PJ_WIDTH, PJ_HEIGHT, PJ_PATCH, PJ_STRIDE, PJ_PER_LOC,
+                               PJ_GROUP_SIZE};
+    uint32_t *dst[] = {&pj->local.width, &pj->local.height, &pj->local.patch,
+                       &pj->local.stride, &pj->local.per_location, &pj->local.group_size};
+    config_setting_t *at[N_OF(keys)];
+    for (size_t i = 0; i < N_OF(keys); i++) {
+        const key_desc *k = &proj_keys[keys[i]];
+        snn_conn_kind own = keys[i] == PJ_GROUP_SIZE ? SNN_CONN_LOCAL_GROUPS : SNN_CONN_LOCAL;
+        long long v = 0;
+        int rc = get_int(c, g, k, &v, &at[i]);
+        if (!rc)
+            rc = only_for(c, at[i], own, pj->conn);
+        if (rc)
+            return rc;
+        if (!at[i] && pj->conn == own)
+            return fail(c, g, "%s has no '%s' (%s)", pth(c, g), k->key, k->doc);
+        *dst[i] = at[i] ? (uint32_t)v : 0;
+    }
+    const snn_local_spec *l = &pj->local;
+    if (pj->conn == SNN_CONN_LOCAL_GROUPS) {
+        if (pre->n != post->n)
+            return fail(c, conn_s, "%s: local_groups needs pre and post of equal size, but "
+                        "'%s' has %zu neurons and '%s' has %zu", pth(c, g), pre->name, pre->n,
+                        post->name, post->n);
+        if (post->n % l->group_size != 0)
+            return fail(c, at[5], "%s = %u does not divide the %zu neurons of '%s' into whole "
+                        "groups", pth(c, at[5]), l->group_size, post->n, post->name);
+        return SNN_OK;
+    }
+    if (pj->conn != SNN_CONN_LOCAL)
+        return SNN_OK;
+    if ((size_t)l->width * l->height != pre->n)
+        return fail(c, at[0], "%s: width x height = %u x %u = %zu pixels, but pre '%s' has %zu "
+                    "neurons", pth(c, g), l->width, l->height, (size_t)l->width * l->height,
+                    pre->name, pre->n);
+    if (l->patch > l->width || l->patch > l->height)
+        return fail(c, at[2], "%s = %u is larger than the %u x %u image", pth(c, at[2]),
+                    l->patch, l->width, l->height);
+    uint32_t nx, ny;
+    snn_local_locations(l, &nx, &ny);
+    size_t need = (size_t)nx * ny * l->per_location;
+    if (need != post->n)
+        return fail(c, at[4], "%s: patch %u, stride %u on %u x %u pixels give %u x %u = %u "
+                    "locations, x per_location %u = %zu neurons, but post '%s' has %zu",
+                    pth(c, g), l->patch, l->stride, l->width, l->height, nx, ny, nx * ny,
+                    l->per_location, need, post->name, post->n);
+    return SNN_OK;
+}
+
 static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
 {
     int rc = entry_group(c, g, "a projection");
@@ -1708,11 +1787,11 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
     if ((rc = get_str(c, g, &proj_keys[PJ_CONNECTOR], &str, &s)))
         return rc;
     size_t conn = 0;
-    while (conn < N_OF(connectors) && strcmp(connectors[conn], str) != 0)
+    while (conn < SNN_CONN_N && strcmp(snn_conn_names[conn], str) != 0)
         conn++;
-    if (conn == N_OF(connectors)) {
+    if (conn == SNN_CONN_N) {
         char tail[700];
-        suggest(str, connectors, N_OF(connectors), true, tail, sizeof tail);
+        suggest(str, snn_conn_names, SNN_CONN_N, true, tail, sizeof tail);
         return fail(c, s, "%s = \"%s\" is not a connector%s", pth(c, s), str, tail);
     }
     pj->conn = (snn_conn_kind)conn;
@@ -1751,7 +1830,8 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
         (rc = get_int(c, g, &proj_keys[PJ_K], &k, &ks_)) ||
         (rc = only_for(c, ps_, SNN_CONN_BERNOULLI, pj->conn)) ||
         (rc = only_for(c, ks_, SNN_CONN_INDEGREE, pj->conn)) ||
-        (rc = only_for(c, ms_, SNN_CONN_INDEGREE, pj->conn)))
+        (rc = only_for(c, ms_, SNN_CONN_INDEGREE, pj->conn)) ||
+        (rc = parse_local(c, g, pj, pre, post, conn_s)))
         return rc;
     pj->autapses = aut;
     pj->skip_same_index = skip;

@@ -1,7 +1,13 @@
 /*
  * sim/connect.c: connectors (all_to_all, one_to_one, pairwise_bernoulli,
- * fixed_indegree), weight and delay distributions, and the partitioned CSR
- * (or dense) storage of sim/net.h.
+ * fixed_indegree, local, local_groups), weight and delay distributions, and
+ * the partitioned CSR (or dense) storage of sim/net.h.
+ *
+ * local: post neuron j = l * per_location + f sees every pixel of image patch
+ * l of the pre population (geometry in sim/spec.h, snn_local_spec), as in
+ * locally connected networks (Saunders et al. 2019); local_groups connects
+ * all to all within consecutive groups, e.g. inhibition that makes only the
+ * neurons of one patch compete.  Both are stored as CSR rows.
  *
  * Synapses are drawn per target block from the stream
  * (seed, SNN_RNG_CONN|projection, block): for each target in ascending order,
@@ -92,6 +98,28 @@ static int sources(const snn_proj_spec *ps, size_t n_pre, uint32_t j, bool self,
             if (!(excl && i == j) && push(b, (uint32_t)i))
                 return -1;
         break;
+    case SNN_CONN_LOCAL: {
+        const snn_local_spec *g = &ps->local;
+        uint32_t nx, ny;
+        snn_local_locations(g, &nx, &ny);
+        uint32_t l = j / g->per_location;
+        size_t x0 = (size_t)(l % nx) * g->stride, y0 = (size_t)(l / nx) * g->stride;
+        /* Rows top to bottom, pixels left to right: ascending ids. */
+        for (size_t y = y0; y < y0 + g->patch; y++)
+            for (size_t x = x0; x < x0 + g->patch; x++) {
+                size_t i = y * g->width + x;
+                if (!(excl && i == j) && push(b, (uint32_t)i))
+                    return -1;
+            }
+        break;
+    }
+    case SNN_CONN_LOCAL_GROUPS: {
+        size_t g = ps->local.group_size, i0 = (size_t)j / g * g;
+        for (size_t i = i0; i < i0 + g && i < n_pre; i++)
+            if (!(excl && i == j) && push(b, (uint32_t)i))
+                return -1;
+        break;
+    }
     case SNN_CONN_INDEGREE: {
         size_t k = ps->k, avail = n_pre - (excl && j < n_pre ? 1 : 0);
         if (ps->multapses) {
@@ -136,6 +164,8 @@ static int sources(const snn_proj_spec *ps, size_t n_pre, uint32_t j, bool self,
         }
         break;
     }
+    case SNN_CONN_N:
+        break;
     }
     return 0;
 }
@@ -276,6 +306,40 @@ static int index_columns(snn_proj *pj, snn_part *pt)
     return 0;
 }
 
+/* Geometry checks of the connectors local and local_groups (io/cfg.c makes
+   the same checks with the setting's line; these guard hand-built specs). */
+static int check_local(const snn_proj *pj, const snn_proj_spec *ps, snn_err *err)
+{
+    const snn_local_spec *g = &ps->local;
+    size_t n_pre = pj->pre->n, n_post = pj->post->n;
+    if (ps->conn == SNN_CONN_LOCAL_GROUPS) {
+        if (g->group_size == 0 || n_pre != n_post || n_post % g->group_size != 0)
+            SNN_FAIL(err, SNN_ECFG,
+                     "%s:%d: projection '%s': local_groups needs pre and post of equal size "
+                     "cut into whole groups, but group_size = %u with %zu -> %zu neurons",
+                     ps->where.file, ps->where.line, ps->name, g->group_size, n_pre, n_post);
+        return SNN_OK;
+    }
+    if (ps->conn != SNN_CONN_LOCAL)
+        return SNN_OK;
+    uint32_t nx, ny;
+    snn_local_locations(g, &nx, &ny);
+    if ((size_t)g->width * g->height != n_pre || nx == 0 || ny == 0 || g->per_location == 0)
+        SNN_FAIL(err, SNN_ECFG,
+                 "%s:%d: projection '%s': local needs width x height = the %zu neurons of "
+                 "pre, 1 <= patch <= width and height, stride >= 1 and per_location >= 1; "
+                 "got %u x %u, patch %u, stride %u, per_location %u",
+                 ps->where.file, ps->where.line, ps->name, n_pre, g->width, g->height,
+                 g->patch, g->stride, g->per_location);
+    if ((size_t)nx * ny * g->per_location != n_post)
+        SNN_FAIL(err, SNN_ECFG,
+                 "%s:%d: projection '%s': local makes %u x %u = %u locations x %u per "
+                 "location = %zu post neurons, but post has %zu",
+                 ps->where.file, ps->where.line, ps->name, nx, ny, nx * ny, g->per_location,
+                 (size_t)nx * ny * g->per_location, n_post);
+    return SNN_OK;
+}
+
 int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t index,
                 snn_err *err)
 {
@@ -307,6 +371,9 @@ int snn_connect(snn_net *net, snn_proj *pj, const snn_proj_spec *ps, uint32_t in
                  "%s:%d: projection '%s': one_to_one from a population onto itself makes only "
                  "autapses; set autapses = true",
                  ps->where.file, ps->where.line, ps->name);
+    int rc = check_local(pj, ps, err);
+    if (rc)
+        return rc;
     if (ps->conn == SNN_CONN_INDEGREE && !ps->multapses) {
         size_t avail =
             n_pre - ((pj->pre == pj->post && !ps->autapses) || ps->skip_same_index ? 1 : 0);

@@ -550,13 +550,11 @@ static int write_meta(snn_h5 *h, const snn_net *net, const snn_spec *sp, const c
     for (size_t j = 0; net && j < net->n_projs; j++) {
         const snn_proj *pj = &net->projs[j];
         char g[SNN_NAME_MAX + 16];
-        static const char *const conn[] = {"all_to_all", "one_to_one", "pairwise_bernoulli",
-                                           "fixed_indegree"};
         snprintf(g, sizeof g, "/projections/%s", pj->spec->name);
         if ((rc = snn_h5_attr_str(h, g, "pre", pj->pre->name, err)) ||
             (rc = snn_h5_attr_str(h, g, "post", pj->post->name, err)) ||
             (rc = snn_h5_attr_str(h, g, "receptor", pj->post->type->channels[pj->channel], err)) ||
-            (rc = snn_h5_attr_str(h, g, "connector", conn[pj->spec->conn], err)) ||
+            (rc = snn_h5_attr_str(h, g, "connector", snn_conn_names[pj->spec->conn], err)) ||
             (rc = snn_h5_attr_u64(h, g, "synapses", pj->nnz, err)) ||
             (rc = snn_h5_attr_str(h, g, "weight_unit",
                                   pj->post->type->weight_unit(pj->post->par), err)))

@@ -1,11 +1,24 @@
 /*
- * sim/spec.c: releasing a spec.
+ * sim/spec.c: releasing a spec; the connectors' names.
  */
 #include "spec.h"
 
 #include <stdlib.h>
 
 #include "pop.h"
+
+const char *const snn_conn_names[SNN_CONN_N] = {
+    [SNN_CONN_ALL_TO_ALL] = "all_to_all",       [SNN_CONN_ONE_TO_ONE] = "one_to_one",
+    [SNN_CONN_BERNOULLI] = "pairwise_bernoulli", [SNN_CONN_INDEGREE] = "fixed_indegree",
+    [SNN_CONN_LOCAL] = "local",                 [SNN_CONN_LOCAL_GROUPS] = "local_groups",
+};
+
+void snn_local_locations(const snn_local_spec *l, uint32_t *nx, uint32_t *ny)
+{
+    bool ok = l->stride > 0 && l->patch > 0;
+    *nx = ok && l->patch <= l->width ? (l->width - l->patch) / l->stride + 1 : 0;
+    *ny = ok && l->patch <= l->height ? (l->height - l->patch) / l->stride + 1 : 0;
+}
 
 void snn_spec_free(snn_spec *s)
 {

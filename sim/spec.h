@@ -66,8 +66,37 @@ typedef enum {
     SNN_CONN_ALL_TO_ALL = 0,
     SNN_CONN_ONE_TO_ONE,
     SNN_CONN_BERNOULLI,   /* pairwise_bernoulli(p) */
-    SNN_CONN_INDEGREE     /* fixed_indegree(k) */
+    SNN_CONN_INDEGREE,    /* fixed_indegree(k) */
+    SNN_CONN_LOCAL,       /* local: image patches (snn_local_spec) */
+    SNN_CONN_LOCAL_GROUPS,/* local_groups: all to all within consecutive groups */
+    SNN_CONN_N
 } snn_conn_kind;
+
+/* Connector names as parameter files spell them, in the order of snn_conn_kind. */
+extern const char *const snn_conn_names[SNN_CONN_N];
+
+/*
+ * Geometry of the connectors `local` and `local_groups` (sim/connect.c).
+ * local: pre is a width x height image, pixel (x, y) = neuron y * width + x;
+ * square patches of patch x patch pixels start every `stride` pixels,
+ * nx = (width - patch) / stride + 1 across and ny = (height - patch) / stride
+ * + 1 down (pixels beyond the last whole patch are not seen); location
+ * l = ly * nx + lx; post neuron j = l * per_location + f sees every pixel of
+ * patch l, so post must have nx * ny * per_location neurons.
+ * local_groups: pre and post of equal size, cut into consecutive groups of
+ * group_size neurons; pre i -> post j when i / group_size == j / group_size
+ * (minus i -> i under autapses = false onto itself or skip_same_index).
+ */
+typedef struct snn_local_spec {
+    uint32_t width, height;        /* local: pre geometry (neurons) */
+    uint32_t patch, stride;        /* local: patch side and step (pixels) */
+    uint32_t per_location;         /* local: post neurons per patch */
+    uint32_t group_size;           /* local_groups */
+} snn_local_spec;
+
+/* Patch locations of connector local across (*nx) and down (*ny); 0 when
+   the patch is larger than the image or stride is 0. */
+void snn_local_locations(const snn_local_spec *l, uint32_t *nx, uint32_t *ny);
 
 typedef struct snn_proj_spec {
     char name[SNN_NAME_MAX];       /* "pre->post" unless named */
@@ -80,6 +109,7 @@ typedef struct snn_proj_spec {
     bool skip_same_index;          /* no i->i between two populations of equal size
                                       (Diehl & Cook's inhibition: all but the partner) */
     bool multapses;                /* INDEGREE: allow repeated pre */
+    snn_local_spec local;          /* LOCAL, LOCAL_GROUPS */
     snn_dist weight;               /* post model's weight unit */
     snn_dist delay_ms;             /* CONST or UNIFORM; >= dt after rounding */
     /* Plasticity: NULL for static weights. */
