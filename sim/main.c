@@ -1013,8 +1013,6 @@ static int run_pixels(const snn_spec *sp, const run_args *a, const char *cmdline
     snn_dataset *split[2] = {NULL, NULL};
     snn_h5 *h = NULL;
     const snn_readout_spec *ro = &sp->readout;
-    if (sp->threads > 0)
-        omp_set_num_threads(sp->threads);
     int rc = snn_idx_load_dir(sp->data.directory, "train", ro->train_samples, &split[0], &err);
     if (!rc)
         rc = snn_idx_load_dir(sp->data.directory, "t10k", ro->test_samples, &split[1], &err);
@@ -1159,6 +1157,11 @@ static int do_run(const run_args *a, const char *cmdline)
     snn_ckpt *ck_phases = ck && strcmp(stage, "phases") == 0 ? ck : NULL;
     snn_ckpt *ck_readout = ck && strcmp(stage, "readout") == 0 ? ck : NULL;
 
+    /* An explicit thread count (--threads, simulation.threads) also bounds
+       every OpenMP region that uses the default team: the readout, GHL's
+       updates, weight normalisation. */
+    if (sp->threads > 0)
+        omp_set_num_threads(sp->threads);
     if (sp->n_pops == 0 && sp->readout.on && sp->readout.pixels) {
         rc = run_pixels(sp, a, cmdline, ck);
         snn_ckpt_close(ck, 0, NULL);
