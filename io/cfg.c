@@ -352,7 +352,7 @@ static const key_desc boost_keys[BO_N] = {
 };
 
 enum { PH_NAME, PH_SPLIT, PH_SAMPLES, PH_SEED, PH_PLASTIC, PH_FEATURES, PH_SNAP, PH_PROBE,
-       PH_PROBE_SPLIT, PH_N };
+       PH_PROBE_SPLIT, PH_OFF, PH_N };
 static const key_desc phase_keys[PH_N] = {
     [PH_NAME] = {"name", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
                  "unique name (letters, digits, _), used by evaluate"},
@@ -376,6 +376,10 @@ static const key_desc phase_keys[PH_N] = {
                   "[S, N, neurons] for the feature populations"},
     [PH_PROBE_SPLIT] = {"probe_split", V_STR, NULL, 0, 0, 0, 0, "\"test\"",
                         "\"train\" | \"test\": the split the probe images come from"},
+    [PH_OFF] = {"off", V_STRS, NULL, 0, 0, 0, 0, "[]",
+                "projections switched off during this phase: they deliver nothing and learn "
+                "nothing, their weights stay (e.g. learn with the lateral inhibition, extract "
+                "features without it: off = [\"ie\"])"},
 };
 
 enum { EV_METHOD, EV_POP, EV_ASSIGN, EV_TEST, EV_N };
@@ -2442,6 +2446,49 @@ static int parse_stim(ctx *c, config_setting_t *g)
     return b ? parse_boost(c, b, st) : SNN_OK;
 }
 
+/* phases[i].off: names of projections, each once, into ph->off (indices). */
+static int parse_phase_off(ctx *c, config_setting_t *g, snn_phase_spec *ph)
+{
+    snn_spec *sp = c->spec;
+    config_setting_t *os = config_setting_get_member(g, phase_keys[PH_OFF].key);
+    if (!os)
+        return config_setting_add(g, phase_keys[PH_OFF].key, CONFIG_TYPE_ARRAY) ? SNN_OK
+                                                                                : oom(c);
+    if (!is_seq(os))
+        return fail_type(c, os, "an array of projection names [\"a\", \"b\"] (or [])");
+    size_t n = (size_t)config_setting_length(os);
+    ph->off = malloc((n ? n : 1) * sizeof *ph->off);
+    if (!ph->off)
+        return oom(c);
+    for (size_t k = 0; k < n; k++) {
+        config_setting_t *e = config_setting_get_elem(os, (unsigned)k);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail_type(c, e, "a projection name in double quotes");
+        const char *name = config_setting_get_string(e);
+        size_t j = 0;
+        while (j < sp->n_projs && strcmp(sp->projs[j].name, name) != 0)
+            j++;
+        if (j == sp->n_projs) {
+            const char **cand = malloc((sp->n_projs ? sp->n_projs : 1) * sizeof *cand);
+            if (!cand)
+                return oom(c);
+            for (size_t q = 0; q < sp->n_projs; q++)
+                cand[q] = sp->projs[q].name;
+            char tail[700];
+            suggest(name, cand, sp->n_projs, false, tail, sizeof tail);
+            free(cand);
+            return fail(c, e, "%s = \"%s\": no projection is called '%s'%s", pth(c, e), name,
+                        name, tail);
+        }
+        for (size_t q = 0; q < k; q++)
+            if (ph->off[q] == j)
+                return fail(c, e, "%s: projection '%s' is listed twice", pth(c, os), name);
+        ph->off[k] = (uint32_t)j;
+        ph->n_off = k + 1;
+    }
+    return SNN_OK;
+}
+
 /* Entry i of the list `phases`. */
 static int parse_phase(ctx *c, config_setting_t *list, size_t i)
 {
@@ -2508,6 +2555,8 @@ static int parse_phase(ctx *c, config_setting_t *list, size_t i)
     } else if ((rc = add_str(c, g, phase_keys[PH_PROBE_SPLIT].key, "test"))) {
         return rc;
     }
+    if ((rc = parse_phase_off(c, g, ph)))
+        return rc;
     config_setting_t *fs = config_setting_get_member(g, phase_keys[PH_FEATURES].key);
     if (!fs)
         return config_setting_add(g, phase_keys[PH_FEATURES].key, CONFIG_TYPE_ARRAY)
@@ -2899,6 +2948,13 @@ static int robust_phase(ctx *c, config_setting_t *g, size_t base, size_t k, size
     if (!cp->features)
         return oom(c);
     memcpy(cp->features, ph[base].features, cp->n_features * sizeof *cp->features);
+    cp->off = malloc((cp->n_off + 1) * sizeof *cp->off);
+    if (!cp->off) {
+        free(cp->features);
+        return oom(c);
+    }
+    if (cp->n_off)
+        memcpy(cp->off, ph[base].off, cp->n_off * sizeof *cp->off);
     cp->plastic = false;
     cp->snapshot_every = 0;
     cp->probe = 0;

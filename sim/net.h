@@ -61,6 +61,8 @@ typedef struct snn_proj {
     size_t n_parts;
     snn_part *parts;
     snn_rule *rule;              /* plasticity (owned); NULL: static weights */
+    bool off;                    /* delivers nothing, learns nothing: set by sim/protocol.c
+                                    for the phases that list it in `off` */
 } snn_proj;
 
 /* Piecewise-constant current input, applied at step boundaries. */

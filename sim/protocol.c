@@ -1060,6 +1060,16 @@ void snn_protocol_result_free(snn_protocol_result *res)
 
 /* ---- phases --------------------------------------------------------------- */
 
+/* pj->off := pj is in ph->off (ph NULL: every projection on).  The flag
+   follows from the phase alone, so checkpoints need not store it. */
+static void set_off(snn_net *net, const snn_phase_spec *ph)
+{
+    for (size_t j = 0; j < net->n_projs; j++)
+        net->projs[j].off = false;
+    for (size_t q = 0; ph && q < ph->n_off; q++)
+        net->projs[ph->off[q]].off = true;
+}
+
 typedef struct phase_ctx {
     snn_net *net;
     const snn_phase_spec *ph;
@@ -1201,7 +1211,7 @@ static int plastic(phase_ctx *c, snapper *sn, uint64_t *seen, snn_err *err)
         memcpy(cnt, ph->features, nf * sizeof *cnt);
     for (size_t j = 0; j < net->n_projs; j++) {
         snn_proj *pj = &net->projs[j];
-        if (!pj->rule || (!pj->spec->top_k && !pj->rule->type->on_sample_end))
+        if (!pj->rule || pj->off || (!pj->spec->top_k && !pj->rule->type->on_sample_end))
             continue;
         learn_buf *L = &lb[n_lb++];
         L->pj = pj;
@@ -1283,7 +1293,7 @@ static int plastic(phase_ctx *c, snapper *sn, uint64_t *seen, snn_err *err)
         if (rc)
             break;
         for (size_t j = 0; j < net->n_projs; j++)
-            if (net->projs[j].spec->normalize > 0)
+            if (net->projs[j].spec->normalize > 0 && !net->projs[j].off)
                 snn_net_normalize(net, &net->projs[j], net->projs[j].spec->normalize);
         ++*seen;
         if (snap && (s + 1) % ph->snapshot_every == 0 &&
@@ -1408,6 +1418,10 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
         if (ph->plastic || !par_ok)
             c.pr.stop = NULL;
         snn_net_set_plastic(net, ph->plastic);
+        /* Switch the phase's `off` projections off before any copy of the
+           network exists (the copies of a parallel frozen phase take the flag
+           with the projection, and only read it); cleared after the loop. */
+        set_off(net, ph);
         /* learning steps the network partition after partition on one thread
            unless simulation.parallel_learning (identical results) */
         net->serial = ph->plastic && !sp->parallel_learning;
@@ -1430,6 +1444,7 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
     }
     snn_dataset_free(perturbed);
     snn_net_set_plastic(net, true);
+    set_off(net, NULL);
     net->serial = false;
     if (!rc)
         rc = snapper_write(&sn, net, err);

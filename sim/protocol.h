@@ -45,6 +45,21 @@
  * (rules/rule.h; per-stimulus rules, given the counts and the top_k flags);
  * normalisation of projections with `normalize` > 0; snapshots.
  *
+ * Projections switched off (phases[].off = ["PROJ", ...]).  During the
+ * phase the listed projections deliver nothing (transmit() in
+ * sim/sched_clock.c skips them: no ring input, no events counted) and learn
+ * nothing (no per-spike or per-sample rule, no top_k restore, no
+ * normalisation); their weights stay as they are and are still recorded
+ * and snapshotted.  Input already in the ring buffers from before the phase
+ * is still delivered.  The flags are set on the network before the phase
+ * starts, so the copies of a parallel frozen phase (and a plastic phase's
+ * probe copies) see the phase's flags and only read them; they are cleared
+ * when the protocol ends.  They follow from the phase alone, so checkpoints
+ * do not store them and a resumed run sets them again.  Use: learn with the
+ * lateral competition, extract the features for a readout without it
+ * (off = ["ie"] in the train and test phases), so that every neuron's
+ * count reflects how well the image matches its prototype.
+ *
  * Direct winner-take-all (stimulus.wta = "POP").  Diehl & Cook's lateral
  * inhibition without the inhibitory partner population, in its limit of
  * instant, overwhelming inhibition: at the end of every step (of every

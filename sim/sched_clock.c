@@ -86,9 +86,13 @@ static void plasticity_post(snn_proj *pj, snn_part *pt, size_t k)
     }
 }
 
-/* Route the spikes of pj's pre population at step k into partition pt. */
+/* Route the spikes of pj's pre population at step k into partition pt.
+   A projection switched off for the phase (pj->off, sim/protocol.h)
+   delivers nothing, counts no events and calls no rule. */
 static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
 {
+    if (pj->off)
+        return;
     const snn_pop *pre = pj->pre;
     snn_pop *post = pj->post;
     size_t D = post->ring_slots;

@@ -46,8 +46,10 @@ void snn_spec_free(snn_spec *s)
     }
     free(s->rec_state);
     free(s->rec_weights);
-    for (size_t i = 0; s->phases && i < s->n_phases; i++)
+    for (size_t i = 0; s->phases && i < s->n_phases; i++) {
         free(s->phases[i].features);
+        free(s->phases[i].off);
+    }
     free(s->phases);
     free(s->resolved);
     free(s);
