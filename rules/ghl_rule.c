@@ -200,6 +200,27 @@ static void ghl_on_sample_end(const snn_rule *r, snn_proj *pj, const snn_sample_
                 guided ? c->grad : NULL, &err);
 }
 
+/* Checkpoints: the counters, the pruning schedule and mask, and a queued
+   gradient (none between samples, saved all the same). */
+static int ghl_state(snn_rule *r, snn_proj *pj, const snn_rule_io *io, snn_err *err)
+{
+    ghl_consts *c = r->consts;
+    uint64_t u[8] = {c->cnt.stimuli, c->cnt.local,     c->cnt.reversed, c->cnt.gated,
+                     c->cnt.dropped, c->seen,          c->n_pruned,     (uint64_t)c->pending};
+    int rc = io->item(io->ud, "counters", SNN_RULE_U64, u, 8, err);
+    if (!rc)
+        rc = io->item(io->ud, "grad", SNN_RULE_F64, c->grad, c->n_grad, err);
+    if (!rc && c->mask)
+        rc = io->item(io->ud, "mask", SNN_RULE_U8, c->mask, pj->pre->n * pj->post->n, err);
+    if (!rc && io->load) {
+        c->cnt = (snn_ghl_counts){u[0], u[1], u[2], u[3], u[4]};
+        c->seen = u[5];
+        c->n_pruned = (size_t)u[6];
+        c->pending = u[7] != 0;
+    }
+    return rc;
+}
+
 const snn_rule_type ghl_type = {
     .name = "ghl",
     .doc = "Global-guided Hebbian learning (rules/ghl.h): Oja's rule with k-winner or softmax "
@@ -212,7 +233,7 @@ const snn_rule_type ghl_type = {
     .prepare = ghl_prepare,
     .on_sample_end = ghl_on_sample_end,
     .release = ghl_release,
-    .unsaved_state = true,   /* counters, pruning mask and schedule */
+    .state = ghl_state,
 };
 
 /* ---- caller interface (ghl.h) ------------------------------------------- */

@@ -44,6 +44,19 @@ typedef struct snn_sample_stats {
     const uint8_t *learn;         /* pj->post->n flags, or NULL */
 } snn_sample_stats;
 
+/* Element types of a rule's saved arrays. */
+typedef enum { SNN_RULE_F64, SNN_RULE_U64, SNN_RULE_U8 } snn_rule_elem;
+
+/* The sink (save) or source (load) of a rule's state: item() stores the
+   `n` elements at v under `name`, or fills them from it (an absent item or
+   one of another length is an error naming it). */
+typedef struct snn_rule_io {
+    int (*item)(void *ud, const char *name, snn_rule_elem type, void *v, size_t n,
+                snn_err *err);
+    void *ud;
+    bool load;
+} snn_rule_io;
+
 typedef struct snn_rule_type {
     const char *name;                 /* "stdp_pair" */
     const char *doc;                  /* one paragraph for `snn help rule` */
@@ -81,9 +94,13 @@ typedef struct snn_rule_type {
        when the projection is freed, also after a failed prepare (consts
        start zeroed).  Must not free r->consts itself. */
     void (*release)(snn_rule *r);
-    /* The rule keeps state of its own that checkpoints do not save
-       (sim/state.h): runs using it refuse to write a checkpoint. */
-    bool unsaved_state;
+    /* Optional (NULL: the rule keeps no state beyond the weights and the
+       engine's traces).  Save or restore the rule's own state (eligibility
+       traces, counters, masks) for checkpoints (sim/state.h), one named
+       array at a time through io->item, in an order that does not depend on
+       the thread count (a checkpoint may be resumed with another partition
+       layout).  Called between steps, never inside one; may allocate. */
+    int (*state)(snn_rule *r, struct snn_proj *pj, const snn_rule_io *io, snn_err *err);
 } snn_rule_type;
 
 /* rules/registry.c */

@@ -29,8 +29,8 @@
  * touched: e <- e exp(-(k' - k) dt / tau_e) (the factor tabulated for gaps
  * below TF_TABLE steps, the same double as the direct formula).  on_pre/on_post run on the
  * partition's thread and touch only its synapses, so results do not depend
- * on the thread count.  Delivery runs on the calling thread.  Eligibility is
- * not saved in checkpoints.
+ * on the thread count.  Delivery runs on the calling thread.  Checkpoints
+ * save the eligibility and its time stamps (three_factor_state).
  * Event-driven integrator: refused (exact_times false).  The eligibility
  * decays on the step grid (`last` holds step indices, the decay table steps
  * of dt / tau_e), so pairings inside a step would be stamped t_{k+1}, and the
@@ -270,6 +270,65 @@ static void three_factor_on_sample_end(const snn_rule *r, snn_proj *pj,
             (uint64_t)c->pending_step);
 }
 
+/* Copy e and its time stamps between the rule's arrays and flat arrays
+   in canonical synapse order (snn_net_weights': pre-major, partitions in
+   order within a row): to the flat ones, or back (`back`). */
+static void canonical(const snn_proj *pj, tf_consts *c, double *e, uint64_t *last, bool back)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < pj->pre->n; i++)
+        for (size_t a = 0; a < c->n_arr; a++) {
+            size_t lo = pj->dense ? i * pj->post->n : pj->parts[a].row[i];
+            size_t hi = pj->dense ? lo + pj->post->n : pj->parts[a].row[i + 1];
+            for (size_t k = lo; k < hi; k++, m++)
+                if (back) {
+                    c->e[a][k] = e[m];
+                    c->last[a][k] = last[m];
+                } else {
+                    e[m] = c->e[a][k];
+                    last[m] = c->last[a][k];
+                }
+        }
+}
+
+/* Checkpoints: e and the step of its last update in canonical order (a
+   network resumed with another thread count has other partitions), then a
+   queued modulator. */
+static int three_factor_state(snn_rule *r, snn_proj *pj, const snn_rule_io *io, snn_err *err)
+{
+    tf_consts *c = r->consts;
+    size_t n = pj->dense ? pj->pre->n * pj->post->n : pj->nnz;
+    double *e = malloc((n ? n : 1) * sizeof *e);
+    uint64_t *last = malloc((n ? n : 1) * sizeof *last);
+    int rc = SNN_OK;
+    if (!e || !last)
+        rc = snn_err_set(err, SNN_ENOMEM, "out of memory saving the eligibility of '%s'",
+                         pj->spec->name);
+    if (!rc && !io->load)
+        canonical(pj, c, e, last, false);
+    if (!rc)
+        rc = io->item(io->ud, "e", SNN_RULE_F64, e, n, err);
+    if (!rc)
+        rc = io->item(io->ud, "last", SNN_RULE_U64, last, n, err);
+    if (!rc && io->load)
+        canonical(pj, c, e, last, true);
+    free(e);
+    free(last);
+    uint64_t head[3] = {(uint64_t)c->pending, (uint64_t)c->has_m_post, c->pending_step};
+    if (!rc)
+        rc = io->item(io->ud, "pending", SNN_RULE_U64, head, 3, err);
+    if (!rc)
+        rc = io->item(io->ud, "pending_M", SNN_RULE_F64, &c->pending_M, 1, err);
+    if (!rc)
+        rc = io->item(io->ud, "m_post", SNN_RULE_F64, c->m_post, pj->post->n, err);
+    if (!rc && io->load) {
+        c->pending = head[0] != 0;
+        c->has_m_post = head[1] != 0;
+        c->pending_step = (size_t)head[2];
+    }
+    return rc;
+}
+
 const snn_rule_type three_factor_type = {
     .name = "three_factor",
     .doc = "Reward/error-modulated pair STDP: pairings fill a per-synapse eligibility trace "
@@ -284,7 +343,7 @@ const snn_rule_type three_factor_type = {
     .on_sample_end = three_factor_on_sample_end,
     .exact_times = false,
     .release = three_factor_release,
-    .unsaved_state = true,   /* eligibility traces */
+    .state = three_factor_state,
 };
 
 /* ---- modulator plumbing (three_factor.h) -------------------------------- */

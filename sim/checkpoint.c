@@ -36,13 +36,6 @@ int snn_checkpoint_write(const char *path, const snn_spec *sp, const snn_net *ne
                          snn_h5 *out, const char *stage, snn_ckpt_extra_fn extra, void *ud,
                          snn_err *err)
 {
-    for (size_t j = 0; net && j < net->n_projs; j++) {
-        const snn_rule *r = net->projs[j].rule;
-        if (r && r->type->unsaved_state)
-            SNN_FAIL(err, SNN_ECFG, "no checkpoint written: projection '%s' learns with rule %s, "
-                     "whose own state (e.g. eligibility traces) checkpoints do not save",
-                     net->projs[j].spec->name, r->type->name);
-    }
     int rc = rec ? snn_rec_flush(rec, err) : SNN_OK;
     unsigned char *img = NULL;
     size_t len = 0;

@@ -10,9 +10,8 @@
  *   ...             items the stage adds (protocol position, features so
  *                   far, the readout's optimiser state)
  * Checkpoints are taken at step boundaries with the recorder flushed, so
- * that the restored output and network continue bit-identically.  A network
- * with a rule that keeps unsaved state of its own (snn_rule_type.
- * unsaved_state: three_factor, ghl) refuses to write one (SNN_ECFG).
+ * that the restored output and network continue bit-identically, rules'
+ * own state included (snn_rule_type.state).
  */
 #ifndef SNN_CHECKPOINT_H
 #define SNN_CHECKPOINT_H

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../rules/ghl.h"
+#include "state.h"
 #include "../rules/readout.h"
 #include "../rules/three_factor.h"
 
@@ -303,4 +304,91 @@ void snn_ghl_run_last(const snn_ghl_run *g, size_t *nb, const uint32_t **pre,
     *pre = g->pre;
     *post = g->post;
     *dX = g->dX;
+}
+
+/*
+ * Checkpoints (items under ghl/): the loop's counters, the mini-batch being
+ * collected, the per-batch records so far and the guiding readout (its
+ * whole learner state, rules/readout.h).  Taken between samples (the
+ * protocol's checkpoints come after the sample's hook), so that a resumed
+ * run continues the mini-batch where it stopped.
+ *   ghl/head      uint64 [7]  fitted, key, nb, last_nb, seen, M, n_mod
+ *   ghl/present   float64 [1] present_ms
+ *   ghl/pre, ghl/post         uint32 [B × n_pre], [B × n_post]
+ *   ghl/lab       uint8 [B]
+ *   ghl/X, ghl/dX float64 [B × n_post]
+ *   ghl/records/{samples,local,reversed,gated} uint64 [M]
+ *   ghl/records/{loss,accuracy}                float64 [M]
+ *   ghl/readout   uint8 [blob]
+ */
+typedef struct gio {
+    const snn_state_io *io;
+    int load;
+    snn_err *err;
+} gio;
+
+static int gitem(gio *c, const char *name, snn_st_type t, void *v, size_t n)
+{
+    return c->load ? c->io->get(c->io->ud, name, t, v, n, c->err)
+                   : c->io->put(c->io->ud, name, t, v, n, c->err);
+}
+
+static int ghl_items(snn_ghl_run *g, gio *c)
+{
+    uint64_t head[7] = {(uint64_t)g->fitted, g->key, g->nb, g->last_nb, g->seen, g->M, g->n_mod};
+    int rc = gitem(c, "ghl/head", SNN_ST_U64, head, 7);
+    if (rc)
+        return rc;
+    if (c->load) {
+        if (head[2] >= g->B || head[3] > g->B || head[5] > g->cap || head[1] > UINT32_MAX)
+            SNN_FAIL(c->err, SNN_ECFG, "checkpoint: guided learning state does not fit this run "
+                     "(batch %llu of %u, %llu mini-batches of %zu)",
+                     (unsigned long long)head[2], g->B, (unsigned long long)head[5], g->cap);
+        g->fitted = head[0] != 0;
+        g->key = (uint32_t)head[1];
+        g->nb = (size_t)head[2];
+        g->last_nb = (size_t)head[3];
+        g->seen = head[4];
+        g->M = (size_t)head[5];
+        g->n_mod = head[6];
+    }
+    size_t B = g->B, np = g->n_pre, nq = g->n_post, M = g->M;
+    if ((rc = gitem(c, "ghl/present", SNN_ST_F64, &g->present_ms, 1)) ||
+        (rc = gitem(c, "ghl/pre", SNN_ST_U32, g->pre, B * np)) ||
+        (rc = gitem(c, "ghl/post", SNN_ST_U32, g->post, B * nq)) ||
+        (rc = gitem(c, "ghl/lab", SNN_ST_U8, g->lab, B)) ||
+        (rc = gitem(c, "ghl/X", SNN_ST_F64, g->X, B * nq)) ||
+        (rc = gitem(c, "ghl/dX", SNN_ST_F64, g->dX, B * nq)) ||
+        (rc = gitem(c, "ghl/records/samples", SNN_ST_U64, g->r_samples, M)) ||
+        (rc = gitem(c, "ghl/records/local", SNN_ST_U64, g->r_local, M)) ||
+        (rc = gitem(c, "ghl/records/reversed", SNN_ST_U64, g->r_reversed, M)) ||
+        (rc = gitem(c, "ghl/records/gated", SNN_ST_U64, g->r_gated, M)) ||
+        (rc = gitem(c, "ghl/records/loss", SNN_ST_F64, g->r_loss, M)) ||
+        (rc = gitem(c, "ghl/records/accuracy", SNN_ST_F64, g->r_acc, M)))
+        return rc;
+    size_t len = snn_readout_blob_size(g->ro);
+    unsigned char *blob = malloc(len ? len : 1);
+    if (!blob)
+        SNN_FAIL(c->err, SNN_ENOMEM, "out of memory for the guiding readout's checkpoint");
+    if (!c->load)
+        rc = snn_readout_save(g->ro, blob, len, c->err);
+    if (!rc)
+        rc = gitem(c, "ghl/readout", SNN_ST_U8, blob, len);
+    if (!rc && c->load)
+        rc = snn_readout_load(g->ro, blob, len, c->err);
+    free(blob);
+    return rc;
+}
+
+int snn_ghl_run_save(const snn_ghl_run *g, const snn_state_io *io, snn_err *err)
+{
+    gio c = {io, 0, err};
+    /* Saving only reads: the shared walker takes a non-const loop. */
+    return ghl_items((snn_ghl_run *)g, &c);
+}
+
+int snn_ghl_run_load(snn_ghl_run *g, const snn_state_io *io, snn_err *err)
+{
+    gio c = {io, 1, err};
+    return ghl_items(g, &c);
 }

@@ -55,14 +55,17 @@
  * or modulator (three_factor).  Receptive fields: the
  * phases' weight snapshots (snapshot_every) as in any run.
  *
- * Not checkpointed: the protocol refuses checkpoints and resume with the
- * hook (the readout and the pending mini-batch are not saved).
+ * Checkpoints: snn_ghl_run_save/_load carry the loop's state (the guiding
+ * readout, the mini-batch being collected, the records); the rules' own
+ * state goes with the network's (sim/state.h).  A run resumed from a
+ * checkpoint taken between samples finishes bit-identically.
  */
 #ifndef SNN_GHL_RUN_H
 #define SNN_GHL_RUN_H
 
 #include "../io/h5.h"
 #include "net.h"
+#include "state.h"
 
 typedef struct snn_ghl_run snn_ghl_run;
 
@@ -78,6 +81,12 @@ int snn_ghl_run_on_sample(void *ud, size_t phase, size_t s, size_t n, unsigned l
 
 /* Write /ghl/<projection>/... (see above). */
 int snn_ghl_run_write_h5(const snn_ghl_run *g, snn_h5 *h, snn_err *err);
+
+/* Checkpoints: write the loop's state through io->put (items ghl/...),
+   or read it back into a loop created for the same run (sizes checked:
+   SNN_ECFG naming the first item that differs). */
+int snn_ghl_run_save(const snn_ghl_run *g, const snn_state_io *io, snn_err *err);
+int snn_ghl_run_load(snn_ghl_run *g, const snn_state_io *io, snn_err *err);
 
 /* Mini-batches done; the last one's data (borrowed, valid until the next
    batch): its size, pre counts [nb × n_pre], post counts [nb × n_post] and

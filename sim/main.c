@@ -644,13 +644,15 @@ typedef struct phases_ckpt {
     snn_rec *rec;
     snn_h5 *h;
     const snn_protocol_ckpt *pc;
+    const snn_ghl_run *gr;          /* guided learning's loop, or NULL */
 } phases_ckpt;
 
 static int phases_ckpt_items(void *ud, snn_ckpt *c, snn_err *err)
 {
     const phases_ckpt *k = ud;
     snn_state_io io = snn_ckpt_io(c);
-    return snn_protocol_ckpt_save(k->pc, &io, err);
+    int rc = snn_protocol_ckpt_save(k->pc, &io, err);
+    return !rc && k->gr ? snn_ghl_run_save(k->gr, &io, err) : rc;
 }
 
 static int phases_ckpt_write(void *ud, const snn_protocol_ckpt *pc, snn_err *err)
@@ -687,20 +689,17 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
         if (need[q])
             rc = snn_idx_load_dir(sp->data.directory, names[q], all[q] ? 0 : need[q], &split[q],
                                   err);
-    snn_ghl_run *gr = NULL; /* group `guided`: GHL's loop (sim/ghl_run.h), not checkpointed */
-    if (!rc && sp->guided.on && ck)
-        rc = snn_err_set(err, SNN_ECFG, "a run with a `guided` group cannot resume its phases");
-    if (!rc && sp->guided.on && sp->ckpt_every_samples)
-        rc = snn_err_set(err, SNN_ECFG, "a run with a `guided` group takes no checkpoints in "
-                         "its phases: remove output.checkpoint_every_samples");
+    snn_ghl_run *gr = NULL; /* group `guided`: GHL's loop (sim/ghl_run.h) */
     if (!rc && sp->guided.on)
         rc = snn_ghl_run_create(&gr, net, err);
+    snn_state_io io = {0};
+    if (ck)
+        io = snn_ckpt_io(ck);
+    if (!rc && gr && ck)
+        rc = snn_ghl_run_load(gr, &io, err);
     if (!rc) {
         phase_progress pg = {tty, quiet, sp, now_s(), 0, SIZE_MAX, 0};
-        phases_ckpt pk = {.sp = sp, .net = net, .rec = rec, .h = h};
-        snn_state_io io;
-        if (ck)
-            io = snn_ckpt_io(ck);
+        phases_ckpt pk = {.sp = sp, .net = net, .rec = rec, .h = h, .gr = gr};
         snn_protocol_opts po = {.progress = show_phase_progress, .ud = &pg, .stop = &g_stop,
                                 .keep_features = sp->readout.on,
                                 .checkpoint = phases_ckpt_write, .ckpt_ud = &pk,
@@ -708,10 +707,6 @@ static int run_phases(snn_net *net, const snn_spec *sp, snn_rec *rec, snn_h5 *h,
                                 .resume = ck ? &io : NULL,
                                 .on_sample = gr ? snn_ghl_run_on_sample : NULL,
                                 .sample_ud = gr};
-        if (gr) {
-            po.checkpoint = NULL;
-            po.ckpt_every = 0;
-        }
         const snn_dataset *const cs[2] = {split[0], split[1]};
         rc = snn_protocol_run(net, cs, rec, h, &po, res, err);
     }

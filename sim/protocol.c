@@ -1336,9 +1336,6 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
     snn_dataset *perturbed = NULL;
     size_t f0 = 0, s0 = 0, every = opts ? opts->ckpt_every : 0;
     ckpt_ctx k = {.opts = opts, .pc = {.net = net, .outs = outs, .res = res, .sn = &sn}};
-    if (!rc && opts && opts->on_sample && (opts->checkpoint || opts->resume))
-        rc = snn_err_set(err, SNN_ECFG, "a run with a per-sample learning hook (group `guided`) "
-                         "cannot be checkpointed or resumed: its learner state is not saved");
     if (!rc && opts && opts->resume)
         rc = resume_load(opts->resume, net, outs, res, &sn, &f0, &s0, &seen, err);
     for (size_t f = f0; f < sp->n_phases && !rc; f++) {

@@ -137,8 +137,9 @@ typedef struct snn_protocol_opts {
        (before normalisation and snapshots), with the phase index, the
        sample's position s of n in the phase, its label and the counts the
        hook got.  It may change pj's weights (GHL's guided update); a non-zero
-       return ends the run with that error.  Runs with it are not
-       checkpointed (ckpt_every and resume must be unset). */
+       return ends the run with that error.  Checkpoints are taken after
+       the sample's hook; whatever state the hook keeps is the caller's to
+       save and restore with them (sim/main.c: snn_ghl_run_save/_load). */
     int (*on_sample)(void *ud, size_t phase, size_t s, size_t n, unsigned label,
                      struct snn_proj *pj, const snn_sample_stats *st, snn_err *err);
     void *sample_ud;

@@ -185,6 +185,34 @@ static int proj_items(st_ctx *c, snn_proj *pj)
     return rc;
 }
 
+/* A rule's own arrays, under projs/<name>/rule/<item>. */
+typedef struct rule_ctx {
+    st_ctx *c;
+    const char *proj;
+} rule_ctx;
+
+static int rule_item(void *ud, const char *name, snn_rule_elem type, void *v, size_t n,
+                     snn_err *err)
+{
+    rule_ctx *rc = ud;
+    static const snn_st_type map[] = {[SNN_RULE_F64] = SNN_ST_F64, [SNN_RULE_U64] = SNN_ST_U64,
+                                      [SNN_RULE_U8] = SNN_ST_U8};
+    char full[256];
+    snprintf(full, sizeof full, "projs/%s/rule/%s", rc->proj, name);
+    (void)err; /* the context's error sink, the same one */
+    return item(rc->c, full, map[type], v, n);
+}
+
+static int rule_items(st_ctx *c, snn_proj *pj)
+{
+    snn_rule *r = pj->rule;
+    if (!r || !r->type->state)
+        return SNN_OK;
+    rule_ctx ctx = {c, pj->spec->name};
+    snn_rule_io io = {rule_item, &ctx, c->load};
+    return r->type->state(r, pj, &io, c->err);
+}
+
 static int net_items(st_ctx *c, snn_net *net)
 {
     uint64_t head[2] = {net->step, net->plasticity_off};
@@ -205,7 +233,7 @@ static int net_items(st_ctx *c, snn_net *net)
         if ((rc = pop_items(c, &net->pops[q])))
             return rc;
     for (size_t q = 0; q < net->n_projs; q++)
-        if ((rc = proj_items(c, &net->projs[q])))
+        if ((rc = proj_items(c, &net->projs[q])) || (rc = rule_items(c, &net->projs[q])))
             return rc;
     for (size_t q = 0; q < net->n_currents; q++) {
         snn_current *cu = &net->currents[q];

@@ -9,9 +9,10 @@
  * step's spike lists; per projection its weights (in the canonical order of
  * snn_net_weights, so a checkpoint restores into a network built with any
  * thread count) and its delivered-event count; per current input its
- * cursor.  Not saved: per-synapse state that rules keep themselves (the
- * eligibility traces of three_factor, the counters of ghl), and the event
- * integrator's queues (event runs take no checkpoints).  Restoring it into a network
+ * cursor; per plastic projection the rule's own state, if it keeps any
+ * (snn_rule_type.state: the eligibility traces of three_factor, the
+ * counters and pruning mask of ghl), under projs/<name>/rule/.  Not saved:
+ * the event integrator's queues (event runs take no checkpoints).  Restoring it into a network
  * freshly built from the same spec and stepping on gives bit-identical
  * results to never having stopped.
  *

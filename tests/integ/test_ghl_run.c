@@ -484,14 +484,6 @@ static void test_h5_record(void **state)
     snn_spec_free(sp);
 }
 
-static int fake_ckpt(void *ud, const snn_protocol_ckpt *pc, snn_err *err)
-{
-    (void)ud;
-    (void)pc;
-    (void)err;
-    return SNN_OK;
-}
-
 static void expect_cfg_fail(const char *const *ov, size_t n, const char *what)
 {
     snn_spec *sp = NULL;
@@ -504,26 +496,11 @@ static void expect_cfg_fail(const char *const *ov, size_t n, const char *what)
 static void test_refusals(void **state)
 {
     (void)state;
-    snn_spec *sp = load(NULL, 0);
     snn_err err;
     snn_net *net = NULL;
-    if (snn_net_build(&net, sp, 1, &err))
-        fail_msg("%s", err.msg);
     snn_ghl_run *g = NULL;
-    assert_int_equal(snn_ghl_run_create(&g, net, &err), SNN_OK);
-    snn_protocol_opts po = {.on_sample = snn_ghl_run_on_sample, .sample_ud = g,
-                            .checkpoint = fake_ckpt};
-    snn_protocol_result res;
-    const snn_dataset *const cs[2] = {NULL, NULL};
-    assert_int_equal(snn_protocol_run(net, cs, NULL, NULL, &po, &res, &err), SNN_ECFG);
-    assert_non_null(strstr(err.msg, "cannot be checkpointed"));
-    snn_protocol_result_free(&res);
-    snn_ghl_run_free(g);
-    snn_net_free(net);
-    snn_spec_free(sp);
-
     const char *hebb[] = {"projections.xe.plasticity={rule=\"oja\";}"};
-    sp = load(hebb, 1);
+    snn_spec *sp = load(hebb, 1);
     assert_int_equal(snn_net_build(&net, sp, 1, &err), SNN_OK);
     assert_int_equal(snn_ghl_run_create(&g, net, &err), SNN_ECFG);
     assert_non_null(strstr(err.msg, "must use plasticity rule \"ghl\""));

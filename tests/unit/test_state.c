@@ -14,13 +14,16 @@
 #include "io/cfg.h"
 #include "io/ckpt.h"
 #include "io/h5.h"
+#include "rules/three_factor.h"
 #include "sim/sched.h"
 #include "sim/state.h"
 
 /* Every kind of state: Poisson sources (streams, exponential-interval
    state), LIF with heterogeneous delays (ring buffer) and adaptive θ,
    lif_cond, a current input switching mid-run, and plastic projections
-   (traces, weights; dense and sparse). */
+   (traces, weights; dense and sparse; a rule with state of its own:
+   three_factor's eligibility traces, sparse, so that their partitions
+   differ between thread counts). */
 static const char *NET =
     "simulation = { dt_ms = 0.1; duration_ms = 100.0; seed = 11; };\n"
     "populations = {\n"
@@ -44,6 +47,9 @@ static const char *NET =
     "  dc = { pre = \"drive\"; post = \"cond\"; connector = \"all_to_all\"; weight = 1.0;\n"
     "         delay_ms = 0.5;\n"
     "         plasticity = { rule = \"stdp_triplet\"; w_max = 5.0; }; };\n"
+    "  te = { pre = \"drive\"; post = \"exc\"; connector = \"pairwise_bernoulli\"; p = 0.2;\n"
+    "         weight = 2.0; delay_ms = 1.0;\n"
+    "         plasticity = { rule = \"three_factor\"; tau_e = 30.0; w_max = 10.0; }; };\n"
     "  ee = { pre = \"exc\"; post = \"exc\"; connector = \"fixed_indegree\"; k = 20; weight = 20.0;\n"
     "         delay_ms = { uniform = [0.5, 2.0]; }; };\n"
     "};\n"
@@ -136,6 +142,22 @@ static int restore(snn_net *net, const char *path, snn_err *err)
     return rc;
 }
 
+/* The eligibility traces of projection "te" now (canonical order). */
+static double *eligibility(const snn_net *net, size_t *n)
+{
+    for (size_t q = 0; q < net->n_projs; q++)
+        if (!strcmp(net->projs[q].spec->name, "te")) {
+            *n = net->projs[q].nnz;
+            double *e = malloc(*n * sizeof *e);
+            snn_err err;
+            if (snn_three_factor_eligibility(&net->projs[q], net->step, e, &err))
+                fail_msg("eligibility: %s", err.msg);
+            return e;
+        }
+    fail_msg("no projection te");
+    return NULL;
+}
+
 /* Uninterrupted: 1000 steps.  Interrupted at step 437 (with `t_save`
    threads), restored into a new network with `t_load` threads. */
 static void check_resume(int t_save, int t_load)
@@ -176,6 +198,17 @@ static void check_resume(int t_save, int t_load)
     size_t nf;
     double *wf = weights(fresh, &nf);
     assert_true(memcmp(wf, w_ref, nf * sizeof *wf) != 0);
+    /* three_factor's eligibility (restored, decayed from restored time
+       stamps) is the uninterrupted run's, and not all zero. */
+    size_t ne, ne_ref, nonzero = 0;
+    double *e = eligibility(b, &ne), *e_ref = eligibility(ref, &ne_ref);
+    assert_int_equal(ne, ne_ref);
+    assert_memory_equal(e, e_ref, ne * sizeof *e);
+    for (size_t k = 0; k < ne; k++)
+        nonzero += e_ref[k] != 0.0;
+    assert_true(nonzero > ne / 10);
+    free(e);
+    free(e_ref);
 
     free(wf);
     free(w);
