@@ -329,8 +329,7 @@ typedef struct gio {
 
 static int gitem(gio *c, const char *name, snn_st_type t, void *v, size_t n)
 {
-    return c->load ? c->io->get(c->io->ud, name, t, v, n, c->err)
-                   : c->io->put(c->io->ud, name, t, v, n, c->err);
+    return snn_state_item(c->io, c->load, name, t, v, n, c->err);
 }
 
 static int ghl_items(snn_ghl_run *g, gio *c)

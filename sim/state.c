@@ -39,8 +39,7 @@ typedef struct st_ctx {
 
 static int item(st_ctx *c, const char *name, snn_st_type type, void *v, size_t n)
 {
-    return c->load ? c->io->get(c->io->ud, name, type, v, n, c->err)
-                   : c->io->put(c->io->ud, name, type, v, n, c->err);
+    return snn_state_item(c->io, c->load, name, type, v, n, c->err);
 }
 
 static int pop_rng(st_ctx *c, snn_pop *p, const char *base)

@@ -42,6 +42,14 @@ typedef struct snn_state_io {
     void *ud;
 } snn_state_io;
 
+/* One item in either direction: io->get when `load`, else io->put (for
+   walkers that list their items once for saving and loading). */
+static inline int snn_state_item(const snn_state_io *io, int load, const char *name,
+                                 snn_st_type type, void *v, size_t n, snn_err *err)
+{
+    return load ? io->get(io->ud, name, type, v, n, err) : io->put(io->ud, name, type, v, n, err);
+}
+
 /* Write net's state through io->put.  Allocates scratch (not in a step loop). */
 int snn_net_state_save(const snn_net *net, const snn_state_io *io, snn_err *err);
 
