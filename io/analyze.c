@@ -55,6 +55,17 @@ void snn_an_bin(const double *t, size_t n, double t0_ms, double bin_ms, size_t n
     }
 }
 
+void snn_an_batch_fraction(const double *num, const double *den, size_t n, double *frac)
+{
+    double pn = 0.0, pd = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double nk = num[k], dk = den[k]; /* (frac may be num) */
+        frac[k] = dk > pd ? (nk - pn) / (dk - pd) : NAN;
+        pn = nk;
+        pd = dk;
+    }
+}
+
 double snn_an_fano(const double *counts, size_t nb)
 {
     if (nb < 2)

@@ -42,6 +42,15 @@
  *     post neurons' input-weight vectors and the number of prototypes
  *     (greedy clusters at cosine >= proto_cos); attr diversity = 1 - last
  *     mean_cosine.  samples [S] too when /weights/<proj>/samples exists.
+ *   /analysis/guidance/<proj>/{reversed_fraction, gated_fraction} float64
+ *     [M]: per mini-batch of guided learning (/ghl/<proj>), the fraction of
+ *     the batch's local updates whose sign the global signal reversed, and
+ *     the fraction it gated out (NaN where the batch made no local update,
+ *     and for rule three_factor); attrs: n_batches, samples (seen at the
+ *     end), accuracy_first, accuracy_last (the guiding readout's batch
+ *     accuracy [fraction], mean over the first and the last tenth of the
+ *     batches, at least one), reversed_first, reversed_last, gated_first,
+ *     gated_last (the same means over the batches' finite fractions)
  *   /analysis/alignment/W<l>           attrs: n, mean, last, frac_positive of
  *                                      /readout/alignment/W<l> (cosine between
  *                                      weight update and Hebbian term)
@@ -145,6 +154,11 @@ int snn_an_knn(const double *xtr, const uint64_t *ytr, size_t ntr, const double 
 int snn_an_receptive_fields(const double *w, size_t n_pre, size_t n_post, double proto_cos,
                             double *mean_cos, size_t *n_proto, snn_err *err);
 
+/* Per-batch fractions from cumulative counters (guided learning's /ghl
+   records): frac[k] = (num[k] - num[k-1]) / (den[k] - den[k-1]) with
+   num[-1] = den[-1] = 0; NaN where den did not grow.  frac may be num. */
+void snn_an_batch_fraction(const double *num, const double *den, size_t n, double *frac);
+
 /* ---- file access shared by analyze and plot (io/analyze_h5.c) ---------- */
 
 /* Open read-only (rw = 0) or read-write, with clear messages for a missing,
@@ -194,6 +208,22 @@ typedef struct snn_an_trains {
 int snn_an_read_trains(hid_t f, const char *fname, const char *pop, snn_an_trains *tr,
                        snn_err *err);
 void snn_an_trains_clear(snn_an_trains *tr);
+
+/* Guided learning's record of projection `proj` (/ghl/<proj>, written by
+   sim/ghl_run.c): per mini-batch the training samples seen, the guiding
+   readout's accuracy and loss on the batch before its steps, and the
+   fractions of the batch's local updates that the global sign reversed
+   and gated (snn_an_batch_fraction of the cumulative counters; NaN for rule
+   three_factor, whose counter is the modulators delivered).  All malloc'd;
+   snn_an_guidance_clear frees them. */
+typedef struct snn_an_guidance {
+    size_t n;
+    double *samples, *accuracy, *loss, *reversed, *gated;
+    int ghl;   /* rule "ghl" (else "three_factor") */
+} snn_an_guidance;
+int snn_an_read_guidance(hid_t f, const char *fname, const char *proj, snn_an_guidance *g,
+                         snn_err *err);
+void snn_an_guidance_clear(snn_an_guidance *g);
 
 /* Spike populations in the file: names under /spikes that hold timestamps
    (an unnamed layout /spikes/timestamps is listed as ""). */

@@ -478,3 +478,58 @@ int snn_an_is_dataset(hid_t f, const char *path)
 {
     return is_dataset(f, path);
 }
+
+void snn_an_guidance_clear(snn_an_guidance *g)
+{
+    free(g->samples);
+    free(g->accuracy);
+    free(g->loss);
+    free(g->reversed);
+    free(g->gated);
+    memset(g, 0, sizeof *g);
+}
+
+int snn_an_read_guidance(hid_t f, const char *fname, const char *proj, snn_an_guidance *g,
+                         snn_err *err)
+{
+    memset(g, 0, sizeof *g);
+    static const char *const names[6] = {"samples", "accuracy", "loss",
+                                         "local",   "reversed", "gated"};
+    double *v[6] = {NULL};
+    size_t n = 0;
+    int rc = SNN_OK;
+    for (int q = 0; q < 6 && !rc; q++) {
+        char path[600];
+        snprintf(path, sizeof path, "/ghl/%s/%s", proj, names[q]);
+        size_t d[3];
+        int r;
+        if ((rc = snn_an_read_f64(f, fname, path, &v[q], d, &r, err)))
+            break;
+        if (r != 1 || (q && d[0] != n))
+            rc = snn_err_set(err, SNN_EIO, "%s: %s: expected a vector of %zu values", fname,
+                             path, q ? n : d[0]);
+        n = d[0];
+    }
+    char grp[600], rule[32] = "";
+    snprintf(grp, sizeof grp, "/ghl/%s", proj);
+    g->ghl = snn_an_attr_str(f, grp, "rule", rule, sizeof rule) && !strcmp(rule, "ghl");
+    if (!rc) {
+        g->n = n;
+        g->samples = v[0];
+        g->accuracy = v[1];
+        g->loss = v[2];
+        g->reversed = v[4];
+        g->gated = v[5];
+        v[0] = v[1] = v[2] = v[4] = v[5] = NULL;
+        if (g->ghl) {
+            snn_an_batch_fraction(g->reversed, v[3], n, g->reversed);
+            snn_an_batch_fraction(g->gated, v[3], n, g->gated);
+        } else {
+            for (size_t k = 0; k < n; k++)
+                g->reversed[k] = g->gated[k] = NAN;
+        }
+    }
+    for (int q = 0; q < 6; q++)
+        free(v[q]);
+    return rc;
+}

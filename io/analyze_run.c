@@ -821,6 +821,64 @@ static int receptive(actx *c, const snn_an_opts *o, snn_err *err)
     return rc;
 }
 
+/* ---- guided learning ---------------------------------------------------------- */
+
+/* Mean of the finite values among the first (last = 0) or last tenth of
+   v[0..n), at least one value. */
+static double tenth_mean(const double *v, size_t n, int last)
+{
+    size_t m = n / 10 ? n / 10 : 1;
+    if (m > n)
+        m = n;
+    return finite_mean(last ? v + (n - m) : v, m);
+}
+
+static int guidance(actx *c, snn_err *err)
+{
+    char **projs;
+    size_t np;
+    int rc = snn_an_list(c->f, "/ghl", &projs, &np, err), opened = 0;
+    if (rc)
+        return rc;
+    for (size_t k = 0; !rc && k < np; k++) {
+        snn_an_guidance g;
+        if ((rc = snn_an_read_guidance(c->f, c->fname, projs[k], &g, err)))
+            break;
+        if (!opened++)
+            sec_open(c, "guidance");
+        sec_open(c, projs[k]);
+        char grp[1200], p[1300];
+        snprintf(grp, sizeof grp, "/analysis/guidance/%s", projs[k]);
+        size_t n = g.n;
+        snprintf(p, sizeof p, "%s/reversed_fraction", grp);
+        rc = w_f64(c, p, g.reversed, n, NULL, err);
+        snprintf(p, sizeof p, "%s/gated_fraction", grp);
+        if (!rc)
+            rc = w_f64(c, p, g.gated, n, NULL, err);
+        if (!rc)
+            rc = num(c, grp, "n_batches", (double)n, NULL, err);
+        if (!rc)
+            rc = num(c, grp, "samples", n ? g.samples[n - 1] : 0.0, NULL, err);
+        struct {
+            const char *key;
+            const double *v;
+            int last;
+        } m[6] = {{"accuracy_first", g.accuracy, 0}, {"accuracy_last", g.accuracy, 1},
+                  {"reversed_first", g.reversed, 0}, {"reversed_last", g.reversed, 1},
+                  {"gated_first", g.gated, 0},       {"gated_last", g.gated, 1}};
+        for (int q = 0; q < 6 && !rc; q++)
+            rc = num(c, grp, m[q].key, n ? tenth_mean(m[q].v, n, m[q].last) : NAN, NULL, err);
+        sec_close(c);
+        snn_an_guidance_clear(&g);
+    }
+    if (opened) {
+        sec_close(c);
+        made(c, "guidance");
+    }
+    snn_an_names_free(projs, np);
+    return rc;
+}
+
 /* ---- readout alignment and stored results ----------------------------------- */
 
 static int alignment(actx *c, snn_err *err)
@@ -951,7 +1009,8 @@ int snn_analyze(const char *path, const snn_an_opts *opts, FILE *out, snn_err *e
     size_t npops = 0;
     rc = snn_an_spike_pops(f, &pops, &npops, err);
     int other = snn_an_exists(f, "/features") || snn_an_exists(f, "/probe") ||
-                snn_an_exists(f, "/weights") || snn_an_exists(f, "/readout");
+                snn_an_exists(f, "/weights") || snn_an_exists(f, "/readout") ||
+                snn_an_exists(f, "/ghl");
     H5Fclose(f);
     if (rc)
         return rc;
@@ -1009,7 +1068,7 @@ int snn_analyze(const char *path, const snn_an_opts *opts, FILE *out, snn_err *e
         made(&c, "representation");
     }
     if ((rc = emergence(&c, &o, err)) || (rc = receptive(&c, &o, err)) ||
-        (rc = alignment(&c, err)))
+        (rc = guidance(&c, err)) || (rc = alignment(&c, err)))
         goto fail;
     results(&c);
     if ((rc = w_attr_str(&c, "/analysis", "snn_version", SNN_VERSION, err)) ||

@@ -780,6 +780,45 @@ static int plot_emergence(pctx *p, snn_err *err)
     return save(p, cr, sf, "emergence.png", "emergence curves from snn analyze", err);
 }
 
+/* Guided learning (/ghl/<proj>): the guiding readout's batch accuracy, and
+   (rule ghl) the fractions of each batch's local updates the global sign
+   reversed or gated, against training samples seen. */
+static int plot_guidance(pctx *p, const char *proj, snn_err *err)
+{
+    snn_an_guidance g;
+    int rc = snn_an_read_guidance(p->f, p->fname, proj, &g, err);
+    if (rc || !g.n) {
+        snn_an_guidance_clear(&g);
+        return rc;
+    }
+    cairo_surface_t *sf;
+    cairo_t *cr = new_canvas(&sf, SNN_PLOT_W, SNN_PLOT_H);
+    double pw = (SNN_PLOT_W - 240) / 2.0;
+    frame fa = {100, 60, pw, SNN_PLOT_H - 140, INFINITY, -INFINITY, 0.0, 1.05};
+    range_of(g.samples, g.n, &fa.x0, &fa.x1);
+    fa.x0 = 0.0;
+    fix_range(&fa.x0, &fa.x1);
+    frame ff = {100 + pw + 110, 60, pw, SNN_PLOT_H - 140, fa.x0, fa.x1, 0.0, 1.05};
+    draw_series(cr, &fa, g.samples, g.accuracy, g.n, palette[0]);
+    draw_frame(cr, &fa, "Guiding readout (batch, before its steps)", "training samples seen",
+               "accuracy (fraction)");
+    if (g.ghl) {
+        draw_series(cr, &ff, g.samples, g.reversed, g.n, palette[0]);
+        draw_series(cr, &ff, g.samples, g.gated, g.n, palette[1]);
+        draw_frame(cr, &ff, "Local updates steered by the global sign", "training samples seen",
+                   "fraction of the batch's updates");
+        const char *const leg[2] = {"reversed", "gated"};
+        legend(cr, &ff, leg, 2);
+    } else {
+        draw_frame(cr, &ff, "(three_factor: modulators, no reversals)", "training samples seen",
+                   "fraction");
+    }
+    snn_an_guidance_clear(&g);
+    char name[600];
+    snprintf(name, sizeof name, "ghl_%s.png", proj);
+    return save(p, cr, sf, name, "guided learning per mini-batch", err);
+}
+
 static int plot_alignment(pctx *p, snn_err *err)
 {
     char **ds;
@@ -1026,12 +1065,13 @@ int snn_plot(const char *path, const char *dir, const snn_plot_opts *o, FILE *ou
     int rc = snn_an_open(path, 0, &p.f, err);
     if (rc)
         return rc;
-    char **pops = NULL, **projs = NULL;
-    size_t npops = 0, nprojs = 0;
+    char **pops = NULL, **projs = NULL, **ghl = NULL;
+    size_t npops = 0, nprojs = 0, nghl = 0;
     if ((rc = snn_an_spike_pops(p.f, &pops, &npops, err)) ||
-        (rc = snn_an_list(p.f, "/weights", &projs, &nprojs, err)))
+        (rc = snn_an_list(p.f, "/weights", &projs, &nprojs, err)) ||
+        (rc = snn_an_list(p.f, "/ghl", &ghl, &nghl, err)))
         goto out;
-    if (!npops && !nprojs && !snn_an_exists(p.f, "/readout") &&
+    if (!npops && !nprojs && !nghl && !snn_an_exists(p.f, "/readout") &&
         !snn_an_exists(p.f, "/results") && !snn_an_exists(p.f, "/analysis")) {
         rc = snn_err_set(err, SNN_EIO,
                          "%s: nothing to plot: no spikes (/spikes/<pop>/timestamps), weights, "
@@ -1069,6 +1109,8 @@ int snn_plot(const char *path, const char *dir, const snn_plot_opts *o, FILE *ou
         rc = plot_emergence(&p, err);
     if (!rc)
         rc = plot_alignment(&p, err);
+    for (size_t k = 0; !rc && k < nghl; k++)
+        rc = plot_guidance(&p, ghl[k], err);
     if (!rc && !p.made)
         fprintf(out, "no figures: the file holds no plottable data\n");
 out:
@@ -1076,6 +1118,7 @@ out:
         *n_made = p.made;
     snn_an_names_free(pops, npops);
     snn_an_names_free(projs, nprojs);
+    snn_an_names_free(ghl, nghl);
     H5Fclose(p.f);
     return rc;
 }

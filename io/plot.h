@@ -24,6 +24,10 @@
  *   emergence.png           /analysis/emergence (written by `snn analyze`):
  *                           probe and kNN accuracy, sparsity vs samples seen
  *   alignment.png           /readout/alignment/W<l> vs step
+ *   ghl_<proj>.png          /ghl/<proj> (guided learning): the guiding
+ *                           readout's batch accuracy, and the fractions of
+ *                           each batch's local updates the global sign
+ *                           reversed or gated, vs training samples seen
  * snn_plot_alignment (below) overlays the alignment curves of several files.
  */
 #ifndef SNN_IO_PLOT_H

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/integ/test_analyze_cli.sh SNN SOURCE_DIR: `snn analyze` and `snn plot` as a
 # user meets them: help, a small network run (tests/data/cli_small.cfg) and a
-# small Diehl & Cook run (dc_small.cfg, when MNIST is present) analysed (JSON
+# small Diehl & Cook run (dc_small.cfg, when MNIST is present) and a small
+# guided-learning run (ghl_small.cfg) analysed (JSON
 # parsed by Python, /analysis read back with h5py and checked against numpy
 # on the recorded spikes) and plotted (PNG signature and size), a second
 # analyze replacing /analysis, and the exit statuses of bad input.
@@ -145,6 +146,39 @@ for fig in emergence learning_curves alignment confusion_readout; do
   check "  made $fig.png" grep -q "sfigs/$fig.png" splot.txt
 done
 check "  no raster without spikes" test ! -e sfigs/raster_spikes.png
+
+# Guided learning (tests/data/ghl_small.cfg, Fashion-MNIST): the guidance
+# section and figure, checked against the /ghl record with numpy.
+"$snn" run "$data/ghl_small.cfg" -o ghl.h5 -q -s 'phases[0].samples=200' >/dev/null 2>ghl.err
+check "snn run ghl_small.cfg (needed below)" test -f ghl.h5
+[ -f ghl.h5 ] || head -5 ghl.err
+if [ -f ghl.h5 ]; then
+  "$snn" analyze ghl.h5 --json > ghl.json; rc=$?
+  check "analyze of a guided run exits 0" test $rc -eq 0
+  "$py" - ghl.h5 ghl.json <<'PY'
+import sys, json, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r"); j = json.load(open(sys.argv[2]))
+g = f["ghl/xe"]; a = f["analysis/guidance/xe"]
+loc = np.diff(g["local"][()], prepend=0).astype(float)
+rev = np.diff(g["reversed"][()], prepend=0) / loc
+gat = np.diff(g["gated"][()], prepend=0) / loc
+ok = "guidance" in j["made"] and a.attrs["n_batches"] == 13 and loc.min() > 0
+ok &= np.allclose(a["reversed_fraction"][()], rev, rtol=1e-12, atol=0)
+ok &= np.allclose(a["gated_fraction"][()], gat, rtol=1e-12, atol=0)
+ok &= 0.05 < rev.mean() < 0.95          # the sign both agrees and disagrees
+acc = g["accuracy"][()]
+ok &= abs(a.attrs["accuracy_first"] - acc[:1].mean()) < 1e-12
+ok &= abs(a.attrs["accuracy_last"] - acc[-1:].mean()) < 1e-12
+ok &= abs(j["guidance"]["xe"]["reversed_last"] - rev[-1]) < 1e-6
+ok &= a.attrs["samples"] == 200
+print("guidance ok" if ok else "guidance FAILED", rev)
+sys.exit(0 if ok else 1)
+PY
+  check "  guidance fractions match numpy on /ghl" test $? -eq 0
+  "$snn" plot ghl.h5 -o gfigs > gplot.txt; rc=$?
+  check "plot of a guided run exits 0" test $rc -eq 0
+  check "  guided learning figure made" grep -q "gfigs/ghl_xe.png" gplot.txt
+fi
 
 if [ -d "$src/../shared/data/mnist" ]; then
   "$snn" run "$data/dc_small.cfg" -o dc.h5 -q --threads 2 >/dev/null 2>dc.err

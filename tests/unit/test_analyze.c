@@ -539,6 +539,21 @@ static void test_analyze_file(void **state)
 
 /* SONATA from another simulator: times in s, sorted by id, no /populations,
    no duration attribute. */
+/* Per-batch fractions of cumulative counters, by hand: batches of 10, 0,
+   30 and 20 local updates with 5, 0, 3 and 20 reversals. */
+static void test_batch_fraction(void **state)
+{
+    (void)state;
+    double num[4] = {5, 5, 8, 28}, den[4] = {10, 10, 40, 60}, f[4];
+    snn_an_batch_fraction(num, den, 4, f);
+    snn_assert_close(f[0], 0.5, 0, 0);
+    assert_true(isnan(f[1]));
+    snn_assert_close(f[2], 0.1, 1e-15, 0);
+    snn_assert_close(f[3], 1.0, 0, 0);
+    snn_an_batch_fraction(num, den, 4, num); /* in place */
+    assert_memory_equal(num, f, sizeof f);
+}
+
 static void test_sonata_seconds(void **state)
 {
     (void)state;
@@ -642,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_selectivity),     cmocka_unit_test(test_probe_knn),
         cmocka_unit_test(test_receptive_fields), cmocka_unit_test(test_analyze_file),
         cmocka_unit_test(test_sonata_seconds),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_batch_fraction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
