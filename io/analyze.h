@@ -209,6 +209,17 @@ int snn_an_read_trains(hid_t f, const char *fname, const char *pop, snn_an_train
                        snn_err *err);
 void snn_an_trains_clear(snn_an_trains *tr);
 
+/* The features a run stored for phase `phase`: /features/<phase>/<pop>
+   (samples x neurons) for the populations pops[0..npops) side by side in
+   that order (npops = 0: every population stored there, by name) as
+   counts [n x dim] (uint32; the values must be whole numbers in range),
+   and /features/<phase>/labels as labels [n] (uint8; below 256).  Both
+   malloc'd.  Errors (SNN_EIO) name the file and the dataset: a missing
+   phase or population, shapes that disagree. */
+int snn_an_read_phase_features(hid_t f, const char *fname, const char *phase,
+                               const char (*pops)[64], size_t npops, uint32_t **counts,
+                               uint8_t **labels, size_t *n, size_t *dim, snn_err *err);
+
 /* Guided learning's record of projection `proj` (/ghl/<proj>, written by
    sim/ghl_run.c): per mini-batch the training samples seen, the guiding
    readout's accuracy and loss on the batch before its steps, and the

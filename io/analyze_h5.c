@@ -533,3 +533,123 @@ int snn_an_read_guidance(hid_t f, const char *fname, const char *proj, snn_an_gu
         free(v[q]);
     return rc;
 }
+
+int snn_an_read_phase_features(hid_t f, const char *fname, const char *phase,
+                               const char (*pops)[64], size_t npops, uint32_t **counts,
+                               uint8_t **labels, size_t *n, size_t *dim, snn_err *err)
+{
+    *counts = NULL;
+    *labels = NULL;
+    *n = *dim = 0;
+    char grp[600], path[800];
+    snprintf(grp, sizeof grp, "/features/%s", phase);
+    if (!snn_an_exists(f, grp))
+        SNN_FAIL(err, SNN_EIO, "%s: no features of phase '%s' (%s): the run stored features "
+                 "only for phases with features = [...]", fname, phase, grp);
+    char **names = NULL;
+    size_t nn = 0, use = 0;
+    int rc = SNN_OK;
+    if (!npops) {
+        if ((rc = snn_an_list(f, grp, &names, &nn, err)))
+            return rc;
+        for (size_t k = 0; k < nn; k++)
+            if (strcmp(names[k], "labels") && strcmp(names[k], "indices"))
+                names[use++] = names[k];
+            else
+                free(names[k]);
+        nn = use;
+        if (!use) {
+            snn_an_names_free(names, nn);
+            SNN_FAIL(err, SNN_EIO, "%s: %s holds labels but no population's counts", fname,
+                     grp);
+        }
+    } else {
+        use = npops;
+    }
+    double **cols = calloc(use, sizeof *cols);
+    size_t *width = calloc(use, sizeof *width);
+    uint64_t *lab = NULL;
+    size_t rows = 0, tot = 0;
+    if (!cols || !width)
+        rc = snn_err_set(err, SNN_ENOMEM, "out of memory reading %s", grp);
+    for (size_t k = 0; k < use && !rc; k++) {
+        const char *pop = npops ? pops[k] : names[k];
+        snprintf(path, sizeof path, "%s/%s", grp, pop);
+        if (!snn_an_is_dataset(f, path)) {
+            rc = snn_err_set(err, SNN_EIO, "%s: no features of population '%s' in phase '%s' "
+                             "(%s)", fname, pop, phase, path);
+            break;
+        }
+        size_t d[3];
+        int r;
+        if ((rc = snn_an_read_f64(f, fname, path, &cols[k], d, &r, err)))
+            break;
+        if (r != 2 || (k && d[0] != rows)) {
+            rc = snn_err_set(err, SNN_EIO, "%s: %s is not a matrix of %zu samples x neurons",
+                             fname, path, k ? rows : d[0]);
+            break;
+        }
+        rows = d[0];
+        width[k] = d[1];
+        tot += d[1];
+    }
+    if (!rc) {
+        size_t d[3];
+        int r;
+        snprintf(path, sizeof path, "%s/labels", grp);
+        if (!snn_an_is_dataset(f, path))
+            rc = snn_err_set(err, SNN_EIO, "%s: no labels of phase '%s' (%s)", fname, phase,
+                             path);
+        else if (!(rc = snn_an_read_u64(f, fname, path, &lab, d, &r, err)) &&
+                 (r != 1 || d[0] != rows))
+            rc = snn_err_set(err, SNN_EIO, "%s: %s holds %zu labels for %zu samples", fname,
+                             path, r == 1 ? d[0] : 0, rows);
+    }
+    uint32_t *x = NULL;
+    uint8_t *y = NULL;
+    if (!rc) {
+        size_t cells = rows * tot;
+        x = malloc((cells ? cells : 1) * sizeof *x);
+        y = malloc(rows ? rows : 1);
+        if (!x || !y)
+            rc = snn_err_set(err, SNN_ENOMEM, "out of memory for %zu x %zu features of %s",
+                             rows, tot, grp);
+    }
+    for (size_t i = 0; i < rows && !rc; i++) {
+        if (lab[i] > 255) {
+            rc = snn_err_set(err, SNN_EIO, "%s: %s/labels: label %llu of sample %zu is above "
+                             "255", fname, grp, (unsigned long long)lab[i], i);
+            break;
+        }
+        y[i] = (uint8_t)lab[i];
+        size_t off = 0;
+        for (size_t k = 0; k < use && !rc; k++) {
+            for (size_t j = 0; j < width[k]; j++) {
+                double v = cols[k][i * width[k] + j];
+                if (!(v >= 0 && v <= 4294967295.0) || v != floor(v)) {
+                    rc = snn_err_set(err, SNN_EIO, "%s: %s/%s: value %g (sample %zu) is not a "
+                                     "spike count", fname, grp, npops ? pops[k] : names[k], v, i);
+                    break;
+                }
+                x[i * tot + off + j] = (uint32_t)v;
+            }
+            off += width[k];
+        }
+    }
+    for (size_t k = 0; cols && k < use; k++)
+        free(cols[k]);
+    free(cols);
+    free(width);
+    free(lab);
+    snn_an_names_free(names, nn);
+    if (rc) {
+        free(x);
+        free(y);
+        return rc;
+    }
+    *counts = x;
+    *labels = y;
+    *n = rows;
+    *dim = tot;
+    return SNN_OK;
+}

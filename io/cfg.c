@@ -393,7 +393,7 @@ static const key_desc eval_keys[EV_N] = {
     [EV_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_REQ, NULL, "phase that is classified"},
 };
 
-static const char *const ro_inputs[] = {"features", "pixels"};
+static const char *const ro_inputs[] = {"features", "pixels", "file"};
 /* In the order of rules/readout.h's enums. */
 static const char *const ro_norms[] = {"none", "max", "zscore"};
 static const char *const ro_encodings[] = {"current", "poisson"};
@@ -409,14 +409,17 @@ enum { RO_INPUT, RO_TRAIN, RO_TEST, RO_TRAIN_N, RO_TEST_N, RO_NORM, RO_ENC, RO_S
        RO_DECODE, RO_BIAS, RO_SG, RO_SLOPE, RO_INIT, RO_OPT, RO_LR, RO_B1, RO_B2, RO_EPS,
        RO_MOMENTUM, RO_WD,
        RO_BATCH, RO_EPOCHS, RO_SHUFFLE, RO_SCHED, RO_STEP_EP, RO_GAMMA, RO_LR_MIN, RO_NOISE,
-       RO_RULE, RO_ALIGN, RO_WEIGHTS, RO_CHUNK, RO_SEED, RO_N };
+       RO_RULE, RO_ALIGN, RO_WEIGHTS, RO_CHUNK, RO_SEED, RO_FILE, RO_POPS, RO_N };
 static const key_desc ro_keys[RO_N] = {
     [RO_INPUT] = {"input", V_STR, NULL, 0, 0, 0, 0, "\"features\"",
                   "\"features\": spike counts of phases (hybrid); \"pixels\": the images, "
-                  "pixel / 255 (pure backprop; needs data, no phases)"},
-    [RO_TRAIN] = {"train", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features",
-                  "phase whose features (all its feature populations) train the readout"},
-    [RO_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features",
+                  "pixel / 255 (pure backprop; needs data, no phases); \"file\": the "
+                  "features an earlier run stored in its result file (readout.file; no "
+                  "network, no phases)"},
+    [RO_TRAIN] = {"train", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features and file",
+                  "phase whose features (all its feature populations) train the readout "
+                  "(input file: a phase of that run)"},
+    [RO_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features and file",
                  "phase whose features test it"},
     [RO_TRAIN_N] = {"train_samples", V_INT, NULL, 0.0, 0.0, 4294967295.0, 0, NULL,
                     "input pixels: the first N training images; 0 = all"},
@@ -497,6 +500,13 @@ static const key_desc ro_keys[RO_N] = {
                   "for a given chunk)"},
     [RO_SEED] = {"seed", V_INT, NULL, 0.0, 0.0, 9223372036854775807.0, 0, "simulation.seed",
                  "seed of initial weights, batch order, Poisson input and noise"},
+    [RO_FILE] = {"file", V_STR, NULL, 0, 0, 0, K_NODEF, "required for input file",
+                 "input file: an earlier run's result file whose /features/<train> and "
+                 "/features/<test> are the readout's input (relative to the parameter file's "
+                 "folder; on the command line to the current one)"},
+    [RO_POPS] = {"populations", V_STRS, NULL, 0, 0, 0, K_NODEF,
+                 "every population the train phase stored, by name",
+                 "input file: the feature populations to use, side by side in this order"},
 };
 
 enum { RB_PERTURB, RB_SEED, RB_N };
@@ -530,6 +540,7 @@ typedef struct ctx {
     config_setting_t **cur_set;
     bool has_phases;               /* the file has a `phases` list */
     bool pixels;                   /* readout.input = "pixels" (no simulation needed) */
+    bool file;                     /* readout.input = "file" (no simulation, no data) */
     char pbuf[4][320];             /* ring of path buffers for messages */
     unsigned pi;
 } ctx;
@@ -1304,7 +1315,7 @@ static int collect(ctx *c, config_setting_t *pops, config_setting_t *inputs)
         return oom(c);
     sp->n_pops = n;
     sp->n_currents = c->n_cur;
-    if (n == 0 && !c->pixels)
+    if (n == 0 && !c->pixels && !c->file)
         return fail(c, config_root_setting(&c->cfg), "nothing to simulate: the parameter file "
                     "defines no populations and no spike inputs");
     return SNN_OK;
@@ -2276,7 +2287,7 @@ static int abs_dir(ctx *c, const config_setting_t *s, const char *base, const ch
     if (p[0] != '/') {
         if (!base || base[0] != '/') {
             if (!getcwd(cwd, sizeof cwd))
-                return fail(c, s, "%s: cannot resolve the relative directory \"%.200s\": the "
+                return fail(c, s, "%s: cannot resolve the relative path \"%.200s\": the "
                             "current directory is unknown (%s)", pth(c, s), p, strerror(errno));
             ok = path_join(out, n, &len, cwd);
         }
@@ -2286,9 +2297,27 @@ static int abs_dir(ctx *c, const config_setting_t *s, const char *base, const ch
     if (ok)
         ok = path_join(out, n, &len, p);
     if (!ok)
-        return fail(c, s, "%s: the directory \"%.200s\" resolves to a path longer than %zu "
+        return fail(c, s, "%s: \"%.200s\" resolves to a path longer than %zu "
                     "characters", pth(c, s), p, n - 1);
     return SNN_OK;
+}
+
+/* Path setting s (value p) made absolute: relative to the folder of the
+   file that says it (an @include'd file's own folder); from an override or
+   a string, to the current one. */
+static int resolve_path(ctx *c, config_setting_t *s, const char *p, char *out, size_t n)
+{
+    char base[1200] = "";
+    bool from_file = c->incdir && !config_setting_get_hook(s);
+    if (from_file) {
+        src_file(c, s, base, sizeof base);
+        char *slash = strrchr(base, '/');
+        if (slash)
+            *(slash == base ? slash + 1 : slash) = '\0';
+        else
+            base[0] = '\0';
+    }
+    return abs_dir(c, s, base[0] ? base : NULL, p, out, n);
 }
 
 /* data = { dataset; directory; }: directory resolved to an absolute path,
@@ -2312,20 +2341,7 @@ static int parse_data(ctx *c, config_setting_t *g)
     if (dir) {
         if (!dir[0])
             return fail(c, s, "%s is empty", pth(c, s));
-        /* relative to the folder of the file that says it (an @include'd
-           file's own folder); from an override or a string: the current one */
-        char base[1200] = "";
-        bool from_file = c->incdir && !config_setting_get_hook(s);
-        if (from_file) {
-            src_file(c, s, base, sizeof base);
-            char *slash = strrchr(base, '/');
-            if (slash)
-                *(slash == base ? slash + 1 : slash) = '\0';
-            else
-                base[0] = '\0';
-        }
-        if ((rc = abs_dir(c, s, base[0] ? base : NULL, dir, d->directory,
-                          sizeof d->directory)))
+        if ((rc = resolve_path(c, s, dir, d->directory, sizeof d->directory)))
             return rc;
         if (!config_setting_set_string(s, d->directory))
             return oom(c);
@@ -2753,12 +2769,13 @@ static int uint_def(ctx *c, config_setting_t *g, const key_desc *k, unsigned *ou
     return rc;
 }
 
-/* readout.input, looked at before the protocol (pixels need data, not phases). */
-static bool readout_pixels(const config_setting_t *g)
+/* readout.input is `what`?  Looked at before the protocol (pixels need data,
+   not phases; a file needs neither). */
+static bool readout_input_is(const config_setting_t *g, const char *what)
 {
     const char *v = NULL;
     return g && config_setting_lookup_string(g, ro_keys[RO_INPUT].key, &v) &&
-           strcmp(v, "pixels") == 0;
+           strcmp(v, what) == 0;
 }
 
 static int parse_hidden(ctx *c, config_setting_t *g, snn_readout_cfg *rc_)
@@ -2815,6 +2832,70 @@ static int readout_phases(ctx *c, config_setting_t *g, snn_readout_spec *ro)
     return SNN_OK;
 }
 
+/* input = "file": the result file, its phases and the populations (checked
+   against the file when the run starts: sim/main.c). */
+static int readout_file(ctx *c, config_setting_t *g, snn_readout_spec *ro)
+{
+    if (c->has_phases)
+        return fail(c, config_lookup(&c->cfg, "phases"), "phases: readout input \"file\" "
+                    "trains on the features an earlier run stored, so this run simulates "
+                    "nothing: remove `phases` (or use input = \"features\")");
+    if (c->spec->n_pops)
+        return fail(c, g, "%s: input = \"file\" runs no network, but the parameter file "
+                    "defines populations or inputs: remove them (or use input = "
+                    "\"features\")", pth(c, g));
+    const char *v;
+    config_setting_t *s;
+    int rc = get_str(c, g, &ro_keys[RO_FILE], &v, &s);
+    if (rc)
+        return rc;
+    if (!v || !v[0])
+        return fail(c, s ? s : g, "%s needs `file`: the result file of an earlier run whose "
+                    "/features train and test the readout", pth(c, g));
+    if ((rc = resolve_path(c, s, v, ro->file, sizeof ro->file)))
+        return rc;
+    if (!config_setting_set_string(s, ro->file))
+        return oom(c);
+    const key_desc *ph[2] = {&ro_keys[RO_TRAIN], &ro_keys[RO_TEST]};
+    char *dst[2] = {ro->train_name, ro->test_name};
+    for (int i = 0; i < 2; i++) {
+        if ((rc = get_str(c, g, ph[i], &v, &s)))
+            return rc;
+        if (!v || !v[0])
+            return fail(c, s ? s : g, "%s needs `%s`: a phase of the earlier run whose "
+                        "features %s the readout", pth(c, g), ph[i]->key,
+                        i ? "test" : "train");
+        if (strlen(v) >= SNN_NAME_MAX || strchr(v, '/'))
+            return fail(c, s, "%s = \"%.100s\": not a phase name", pth(c, s), v);
+        snprintf(dst[i], SNN_NAME_MAX, "%s", v);
+    }
+    config_setting_t *ps = config_setting_get_member(g, ro_keys[RO_POPS].key);
+    ro->n_file_pops = 0;
+    if (!ps)
+        return SNN_OK;
+    if (!is_seq(ps))
+        return fail_type(c, ps, "an array of population names [\"a\", \"b\"]");
+    int n = config_setting_length(ps);
+    if (n > SNN_MAX_FILE_POPS)
+        return fail(c, ps, "%s lists %d populations; at most %d", pth(c, ps), n,
+                    SNN_MAX_FILE_POPS);
+    for (int k = 0; k < n; k++) {
+        config_setting_t *e = config_setting_get_elem(ps, (unsigned)k);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail_type(c, e, "a population name in double quotes");
+        const char *name = config_setting_get_string(e);
+        if (!name[0] || strlen(name) >= SNN_NAME_MAX || strchr(name, '/') ||
+            !strcmp(name, "labels"))
+            return fail(c, e, "%s = \"%.100s\": not a population name", pth(c, e), name);
+        for (int q = 0; q < k; q++)
+            if (!strcmp(ro->file_pops[q], name))
+                return fail(c, e, "%s: population '%s' is listed twice", pth(c, ps), name);
+        snprintf(ro->file_pops[k], SNN_NAME_MAX, "%s", name);
+        ro->n_file_pops = (size_t)k + 1;
+    }
+    return SNN_OK;
+}
+
 static int parse_readout(ctx *c, config_setting_t *g)
 {
     snn_readout_spec *ro = &c->spec->readout;
@@ -2822,13 +2903,34 @@ static int parse_readout(ctx *c, config_setting_t *g)
     const char *keys[RO_N];
     for (size_t i = 0; i < RO_N; i++)
         keys[i] = ro_keys[i].key;
-    int rc = check_keys(c, g, keys, RO_N), pixels = 0;
+    int rc = check_keys(c, g, keys, RO_N), input = 0;
     if (rc || (rc = choice_def(c, g, &ro_keys[RO_INPUT], ro_inputs, N_OF(ro_inputs),
-                               "readout input", 0, &pixels)))
+                               "readout input", 0, &input)))
         return rc;
-    ro->pixels = pixels;
+    ro->pixels = input == 1;
+    ro->from_file = input == 2;
     snn_readout_cfg_default(k);
-    if (pixels) {
+    if (input != 2) {
+        const key_desc *only[] = {&ro_keys[RO_FILE], &ro_keys[RO_POPS]};
+        for (size_t i = 0; i < 2; i++) {
+            config_setting_t *s = config_setting_get_member(g, only[i]->key);
+            if (s)
+                return fail(c, s, "%s is only used with input = \"file\"", pth(c, s));
+        }
+    }
+    if (input != 1) {
+        const key_desc *only[] = {&ro_keys[RO_TRAIN_N], &ro_keys[RO_TEST_N]};
+        for (size_t i = 0; i < 2; i++) {
+            config_setting_t *s = config_setting_get_member(g, only[i]->key);
+            if (s)
+                return fail(c, s, "%s is only used with input = \"pixels\"; with features "
+                            "the phases decide the samples", pth(c, s));
+        }
+    }
+    if (input == 2) {
+        if ((rc = readout_file(c, g, ro)))
+            return rc;
+    } else if (input == 1) {
         long long v;
         config_setting_t *s;
         if (config_setting_get_member(g, ro_keys[RO_TRAIN].key) ||
@@ -2845,13 +2947,6 @@ static int parse_readout(ctx *c, config_setting_t *g)
             return rc;
         ro->test_samples = (size_t)v;
     } else {
-        const key_desc *only[] = {&ro_keys[RO_TRAIN_N], &ro_keys[RO_TEST_N]};
-        for (size_t i = 0; i < 2; i++) {
-            config_setting_t *s = config_setting_get_member(g, only[i]->key);
-            if (s)
-                return fail(c, s, "%s is only used with input = \"pixels\"; with features "
-                            "the phases decide the samples", pth(c, s));
-        }
         if ((rc = readout_phases(c, g, ro)))
             return rc;
     }
@@ -2991,6 +3086,10 @@ static int parse_robust(ctx *c, config_setting_t *g)
     int rc = check_keys(c, g, keys, RB_N);
     if (rc)
         return rc;
+    if (c->spec->readout.from_file)
+        return fail(c, g, "%s perturbs images, which readout input \"file\" does not have: "
+                    "name a perturbed test phase the earlier run stored as readout.test "
+                    "instead (e.g. \"test_perturb1\")", pth(c, g));
     if (!c->spec->eval.vote && !c->spec->readout.on)
         return fail(c, g, "%s needs something to evaluate: an `evaluate` group (vote) or a "
                     "`readout` group", pth(c, g));
@@ -3066,7 +3165,7 @@ static int parse_guided(ctx *c, config_setting_t *g)
     if (j == sp->n_projs)
         return fail(c, s, "%s = \"%s\": no such projection", pth(c, s), name);
     gu->proj = j;
-    if (!sp->readout.on || sp->readout.pixels)
+    if (!sp->readout.on || sp->readout.pixels || sp->readout.from_file)
         return fail(c, g, "%s needs a `readout` group on phase features (the learner whose "
                     "gradient guides the projection)", pth(c, g));
     if (gu->batch > sp->readout.cfg.batch)
@@ -3098,7 +3197,7 @@ static int parse_sim(ctx *c, config_setting_t *g)
     c->dt = sp->dt_ms;
     if ((rc = get_num(c, g, &sim_keys[SIM_DURATION], &sp->duration_ms, &s)))
         return rc;
-    if (!s && !c->has_phases && !c->pixels)
+    if (!s && !c->has_phases && !c->pixels && !c->file)
         return fail(c, g, "%s has no '%s' (simulated time in ms, required unless the file has "
                     "`phases`)", pth(c, g), sim_keys[SIM_DURATION].key);
     if (s && llround(sp->duration_ms / sp->dt_ms) < 1)
@@ -3550,7 +3649,8 @@ static int validate(ctx *c)
             return fail_type(c, grp[i], "a group { ... }");
     }
     c->has_phases = grp[TOP_PHASES] != NULL;
-    c->pixels = readout_pixels(grp[TOP_READOUT]);
+    c->pixels = readout_input_is(grp[TOP_READOUT], "pixels");
+    c->file = readout_input_is(grp[TOP_READOUT], "file");
     if (!grp[TOP_SIM])
         return missing(c, root, top_keys[TOP_SIM].key, "a group with duration_ms");
     if ((rc = ensure_group(c, root, top_keys[TOP_RECORD].key, &grp[TOP_RECORD])) ||

@@ -782,7 +782,10 @@ static void print_readout(FILE *out, const snn_spec *sp, const snn_readout_run_r
 {
     fprintf(out, "readout (%s, %zu inputs): trained on %zu samples x %u epochs in %.1f s "
                  "(%.0f samples/s)\n",
-            sp->readout.pixels ? "pixels" : "features", r->n_in, r->n_train,
+            sp->readout.pixels      ? "pixels"
+            : sp->readout.from_file ? "features of an earlier run"
+                                    : "features",
+            r->n_in, r->n_train,
             sp->readout.cfg.epochs, r->train_s, r->samples_per_s);
     fprintf(out, "readout test accuracy: %.2f %% (%zu samples)\n", 100.0 * r->accuracy,
             r->n_test);
@@ -1003,18 +1006,68 @@ static int readout_on_features(const snn_spec *sp, const snn_protocol_result *pr
     return rc;
 }
 
-/* A run without a network: the readout on the pixels (pure backprop);
-   `ck` (may be NULL) is the checkpoint to resume from. */
-static int run_pixels(const snn_spec *sp, const run_args *a, const char *cmdline, snn_ckpt *ck)
+/* input "file": the train and test features an earlier run stored. */
+typedef struct file_features {
+    uint32_t *counts[2];
+    uint8_t *labels[2];
+    size_t n[2], dim[2];
+} file_features;
+
+static void file_features_free(file_features *ff)
+{
+    for (int q = 0; q < 2; q++) {
+        free(ff->counts[q]);
+        free(ff->labels[q]);
+    }
+}
+
+static int load_file_features(const snn_readout_spec *ro, file_features *ff, snn_err *err)
+{
+    _Static_assert(SNN_NAME_MAX == 64, "snn_an_read_phase_features takes names of 64 chars");
+    memset(ff, 0, sizeof *ff);
+    hid_t f;
+    int rc = snn_an_open(ro->file, 0, &f, err);
+    if (rc)
+        return rc;
+    const char *ph[2] = {ro->train_name, ro->test_name};
+    for (int q = 0; q < 2 && !rc; q++)
+        rc = snn_an_read_phase_features(f, ro->file, ph[q], ro->file_pops, ro->n_file_pops,
+                                        &ff->counts[q], &ff->labels[q], &ff->n[q], &ff->dim[q],
+                                        err);
+    H5Fclose(f);
+    if (!rc && ff->dim[0] != ff->dim[1])
+        rc = snn_err_set(err, SNN_EIO, "%s: phases '%s' and '%s' stored features of different "
+                         "widths (%zu and %zu neurons): name the populations to use in "
+                         "readout.populations", ro->file, ph[0], ph[1], ff->dim[0], ff->dim[1]);
+    if (!rc && !ff->n[0])
+        rc = snn_err_set(err, SNN_EIO, "%s: phase '%s' stored no samples", ro->file, ph[0]);
+    if (rc)
+        file_features_free(ff);
+    return rc;
+}
+
+/* A run without a network: the readout on the pixels (pure backprop) or on
+   the features of an earlier run (input "file"); `ck` (may be NULL) is the
+   checkpoint to resume from. */
+static int run_readout_only(const snn_spec *sp, const run_args *a, const char *cmdline,
+                            snn_ckpt *ck)
 {
     snn_err err;
     snn_err_clear(&err);
     snn_dataset *split[2] = {NULL, NULL};
+    file_features ff;
+    memset(&ff, 0, sizeof ff);
     snn_h5 *h = NULL;
     const snn_readout_spec *ro = &sp->readout;
-    int rc = snn_idx_load_dir(sp->data.directory, "train", ro->train_samples, &split[0], &err);
-    if (!rc)
-        rc = snn_idx_load_dir(sp->data.directory, "t10k", ro->test_samples, &split[1], &err);
+    int rc;
+    if (ro->from_file) {
+        rc = load_file_features(ro, &ff, &err);
+    } else {
+        rc = snn_idx_load_dir(sp->data.directory, "train", ro->train_samples, &split[0], &err);
+        if (!rc)
+            rc = snn_idx_load_dir(sp->data.directory, "t10k", ro->test_samples, &split[1],
+                                  &err);
+    }
     unsigned char *blob = NULL;
     size_t blen = 0;
     if (!rc && ck) {
@@ -1034,8 +1087,16 @@ static int run_pixels(const snn_spec *sp, const run_args *a, const char *cmdline
                                   .every = sp->ckpt_every_epochs, .resume = blob,
                                   .resume_len = blen};
         snn_readout_inputs in = {.split = {split[0], split[1]}};
+        for (int q = 0; q < 2; q++) {
+            snn_feature_set fs = {ff.counts[q], ff.labels[q], ff.n[q], ff.dim[q]};
+            *(q ? &in.test : &in.train) = fs;
+        }
         double t0 = now_s();
         rc = snn_readout_run(sp, &in, h, &o, &res, &err);
+        if (!rc && ro->from_file &&
+            !(rc = snn_h5_attr_str(h, "/readout", "features_file", ro->file, &err)) &&
+            !(rc = snn_h5_attr_str(h, "/readout", "train_phase", ro->train_name, &err)))
+            rc = snn_h5_attr_str(h, "/readout", "test_phase", ro->test_name, &err);
         char ts[64];
         iso_time(ts, sizeof ts);
         if (!rc && !(rc = snn_h5_attr_str(h, "/", "end_time", ts, &err)))
@@ -1054,6 +1115,7 @@ static int run_pixels(const snn_spec *sp, const run_args *a, const char *cmdline
     free(blob);
     snn_dataset_free(split[0]);
     snn_dataset_free(split[1]);
+    file_features_free(&ff);
     int code = 0;
     if (rc) {
         code = fail(&err);
@@ -1161,8 +1223,8 @@ static int do_run(const run_args *a, const char *cmdline)
        updates, weight normalisation. */
     if (sp->threads > 0)
         omp_set_num_threads(sp->threads);
-    if (sp->n_pops == 0 && sp->readout.on && sp->readout.pixels) {
-        rc = run_pixels(sp, a, cmdline, ck);
+    if (sp->n_pops == 0 && sp->readout.on && (sp->readout.pixels || sp->readout.from_file)) {
+        rc = run_readout_only(sp, a, cmdline, ck);
         snn_ckpt_close(ck, 0, NULL);
         free(stage);
         snn_spec_free(sp);

@@ -192,7 +192,8 @@ int snn_readout_run(const snn_spec *sp, const snn_readout_inputs *in, snn_h5 *h5
     res->n_in = dim;
     if (h5) {
         if ((rc = snn_readout_write_h5(r, h5, err)) ||
-            (rc = snn_h5_attr_str(h5, "/readout", "input", ro->pixels ? "pixels" : "features",
+            (rc = snn_h5_attr_str(h5, "/readout", "input",
+                                  ro->pixels ? "pixels" : ro->from_file ? "file" : "features",
                                   err)) ||
             (rc = snn_h5_attr_u64(h5, "/readout", "n_train", ntr, err)) ||
             (rc = snn_h5_attr_u64(h5, "/readout", "n_test", nte, err)) ||

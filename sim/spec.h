@@ -18,6 +18,7 @@
 #include "model.h"
 
 #define SNN_NAME_MAX 64
+#define SNN_MAX_FILE_POPS 16
 /* Longest delay in steps (per-synapse delays are stored as uint16). */
 #define SNN_MAX_DELAY_STEPS 65535
 
@@ -205,6 +206,14 @@ typedef struct snn_readout_spec {
     size_t test_phase;             /* ... and the phase it is tested on */
     size_t train_samples;          /* input "pixels": first N of each split; 0 = all */
     size_t test_samples;
+    /* input "file": the features an earlier run stored (/features/<phase>/
+       <pop>) train and test the readout; no network, no images */
+    bool from_file;
+    char file[4096];               /* that run's result file (absolute path) */
+    char train_name[SNN_NAME_MAX]; /* its phases */
+    char test_name[SNN_NAME_MAX];
+    char file_pops[SNN_MAX_FILE_POPS][SNN_NAME_MAX]; /* populations, in order */
+    size_t n_file_pops;            /* 0: every population the train phase stored */
     snn_readout_cfg cfg;
 } snn_readout_spec;
 

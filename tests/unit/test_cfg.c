@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "tests/support.h"
@@ -1410,6 +1411,37 @@ static void test_help(void **state)
     free(buf);
 }
 
+/* Every example parameter file in experiments/ loads as it is (they are
+   the documentation users copy from); the readout-from-file example names
+   its source file and phases. */
+static void test_experiment_files(void **state)
+{
+    (void)state;
+    DIR *d = opendir(SNN_SOURCE_DIR "/experiments");
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg"))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/experiments/%s", SNN_SOURCE_DIR, e->d_name);
+        snn_spec *s = load_ok(path, NULL, 0);
+        if (!strcmp(e->d_name, "mnist_readout_file.cfg")) {
+            assert_true(s->readout.from_file && s->n_pops == 0);
+            assert_string_equal(s->readout.file, SNN_SOURCE_DIR "/experiments/out/mnist_hybrid.h5");
+            assert_string_equal(s->readout.train_name, "train");
+            assert_string_equal(s->readout.test_name, "test");
+            assert_int_equal(s->readout.n_file_pops, 1);
+        }
+        snn_spec_free(s);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1431,6 +1463,7 @@ int main(void)
         cmocka_unit_test(test_protocol_strings),
         cmocka_unit_test(test_edit_distance),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_experiment_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
