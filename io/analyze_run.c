@@ -20,9 +20,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-#ifndef SNN_VERSION
-#define SNN_VERSION "unknown"
-#endif
+#include "../sim/version.h"
 
 /* ---- output: a table or JSON, and the HDF5 copy ------------------------- */
 
@@ -1071,7 +1069,7 @@ int snn_analyze(const char *path, const snn_an_opts *opts, FILE *out, snn_err *e
         (rc = guidance(&c, err)) || (rc = alignment(&c, err)))
         goto fail;
     results(&c);
-    if ((rc = w_attr_str(&c, "/analysis", "snn_version", SNN_VERSION, err)) ||
+    if ((rc = w_attr_str(&c, "/analysis", "snn_version", snn_version, err)) ||
         (rc = w_attr(&c, "/analysis", "bin_ms", o.bin_ms, err)) ||
         (rc = w_attr(&c, "/analysis", "seed", (double)o.seed, err)) ||
         (rc = w_attr_str(&c, "/analysis", "made", c.made, err)))

@@ -40,10 +40,7 @@
 #include "readout_run.h"
 #include "rec.h"
 #include "sched.h"
-
-#ifndef SNN_VERSION
-#define SNN_VERSION "unknown"
-#endif
+#include "version.h"
 
 static volatile sig_atomic_t g_stop = 0;
 /* A checkpoint was written by this run (phases or readout stage). */
@@ -515,7 +512,7 @@ static int write_meta(snn_h5 *h, const snn_net *net, const snn_spec *sp, const c
     char ts[64];
     iso_time(ts, sizeof ts);
     int rc;
-    if ((rc = snn_h5_attr_str(h, "/", "snn_version", SNN_VERSION, err)) ||
+    if ((rc = snn_h5_attr_str(h, "/", "snn_version", snn_version, err)) ||
         (rc = snn_h5_attr_u64(h, "/", "seed", sp->seed, err)) ||
         (rc = snn_h5_attr_u64(h, "/", "threads",
                               sp->integrator == SNN_INTEGRATOR_EVENT ? 1
@@ -1550,7 +1547,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
         return cmd_help(1, argv);
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-        printf("snn %s\n", SNN_VERSION);
+        printf("snn %s\n", snn_version);
         return 0;
     }
     if (!strcmp(cmd, "help"))

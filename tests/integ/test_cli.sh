@@ -24,6 +24,11 @@ out=$("$snn" help config); check "help config" test -n "$out"
 out=$("$snn" help rule stdp_pair); check "help rule stdp_pair shows tau_plus in ms" grep -q "tau_plus .*ms" <<<"$out"
 "$snn" help rule nosuch >/dev/null 2>&1; check "help rule with an unknown name exits 2" test $? -eq 2
 out=$("$snn" --version); check "--version" grep -Eq "^snn [0-9]+\.[0-9]+" <<<"$out"
+# The version is taken at build time: it names the commit the binary was
+# built from (not the one cmake was configured at).
+if desc=$(git -C "$src" describe --always --tags 2>/dev/null); then
+  check "--version names the current commit ($desc)" grep -Eq "^snn [0-9.]+-$desc(-dirty)?$" <<<"$out"
+fi
 "$snn" frobnicate >/dev/null 2>&1; check "unknown command exits 2" test $? -eq 2
 "$snn" run >/dev/null 2>&1; check "run without a file exits 2" test $? -eq 2
 "$snn" run "$data/cli_small.cfg" --threads zero >/dev/null 2>&1; check "bad --threads exits 2" test $? -eq 2
