@@ -416,10 +416,10 @@ static const key_desc ro_keys[RO_N] = {
                   "pixel / 255 (pure backprop; needs data, no phases); \"file\": the "
                   "features an earlier run stored in its result file (readout.file; no "
                   "network, no phases)"},
-    [RO_TRAIN] = {"train", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features and file",
+    [RO_TRAIN] = {"train", V_STR, NULL, 0, 0, 0, K_NODEF, "required (features, file)",
                   "phase whose features (all its feature populations) train the readout "
                   "(input file: a phase of that run)"},
-    [RO_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_NODEF, "required for features and file",
+    [RO_TEST] = {"test", V_STR, NULL, 0, 0, 0, K_NODEF, "required (features, file)",
                  "phase whose features test it"},
     [RO_TRAIN_N] = {"train_samples", V_INT, NULL, 0.0, 0.0, 4294967295.0, 0, NULL,
                     "input pixels: the first N training images; 0 = all"},
@@ -505,8 +505,9 @@ static const key_desc ro_keys[RO_N] = {
                  "/features/<test> are the readout's input (relative to the parameter file's "
                  "folder; on the command line to the current one)"},
     [RO_POPS] = {"populations", V_STRS, NULL, 0, 0, 0, K_NODEF,
-                 "every population the train phase stored, by name",
-                 "input file: the feature populations to use, side by side in this order"},
+                 "all stored, by name",
+                 "input file: the feature populations to use, side by side in this order (default: "
+                 "every population the train phase stored, in name order)"},
 };
 
 enum { RB_PERTURB, RB_SEED, RB_N };
