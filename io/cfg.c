@@ -72,7 +72,8 @@ typedef enum {
 enum {
     K_REQ = 1,      /* required */
     K_LO_OPEN = 2,  /* lower bound excluded */
-    K_NODEF = 4     /* optional, no default value */
+    K_NODEF = 4,    /* optional, no default value */
+    K_HI_OPEN = 8   /* upper bound excluded */
 };
 
 typedef struct key_desc {
@@ -409,7 +410,8 @@ enum { RO_INPUT, RO_TRAIN, RO_TEST, RO_TRAIN_N, RO_TEST_N, RO_NORM, RO_ENC, RO_S
        RO_DECODE, RO_BIAS, RO_SG, RO_SLOPE, RO_INIT, RO_OPT, RO_LR, RO_B1, RO_B2, RO_EPS,
        RO_MOMENTUM, RO_WD,
        RO_BATCH, RO_EPOCHS, RO_SHUFFLE, RO_SCHED, RO_STEP_EP, RO_GAMMA, RO_LR_MIN, RO_NOISE,
-       RO_RULE, RO_ALIGN, RO_WEIGHTS, RO_CHUNK, RO_SEED, RO_FILE, RO_POPS, RO_N };
+       RO_DROP_IN, RO_DROP_HID, RO_RULE, RO_ALIGN, RO_WEIGHTS, RO_CHUNK, RO_SEED, RO_FILE,
+       RO_POPS, RO_N };
 static const key_desc ro_keys[RO_N] = {
     [RO_INPUT] = {"input", V_STR, NULL, 0, 0, 0, 0, "\"features\"",
                   "\"features\": spike counts of phases (hybrid); \"pixels\": the images, "
@@ -488,6 +490,12 @@ static const key_desc ro_keys[RO_N] = {
     [RO_LR_MIN] = {"lr_min", V_NUM, NULL, 0.0, 0.0, 10.0, 0, NULL, "cosine schedule: final lr"},
     [RO_NOISE] = {"update_noise", V_NUM, NULL, 0.0, 0.0, 1e3, 0, NULL,
                   "standard deviation of Gaussian noise added to every weight update"},
+    [RO_DROP_IN] = {"dropout_input", V_NUM, NULL, 0.0, 0.0, 1.0, K_HI_OPEN, NULL,
+                    "training only: probability that a feature is silenced for a whole "
+                    "sample (kept ones scaled by 1 / (1 - p))"},
+    [RO_DROP_HID] = {"dropout_hidden", V_NUM, NULL, 0.0, 0.0, 1.0, K_HI_OPEN, NULL,
+                     "training only: probability that a hidden neuron's spikes are cut for a "
+                     "whole sample (kept ones scaled by 1 / (1 - p))"},
     [RO_RULE] = {"rule", V_STR, NULL, 0, 0, 0, 0, "\"backprop\"",
                  "\"backprop\" | \"random\" (fixed random feedback of the output error to "
                  "the hidden layers)"},
@@ -852,15 +860,17 @@ static const char *unit_of(const char *unit)
     return unit && unit[0] && strcmp(unit, "1") != 0 ? unit : "";
 }
 
-/* Check lo <= v <= hi (lo < v with lo_open). */
+/* Check lo <= v <= hi (lo < v with K_LO_OPEN in flags, v < hi with
+   K_HI_OPEN). */
 static int range(ctx *c, const config_setting_t *s, double v, const char *unit, double lo,
-                 double hi, bool lo_open, const char *doc)
+                 double hi, int flags, const char *doc)
 {
-    bool ok = (lo_open ? v > lo : v >= lo) && v <= hi;
+    bool lo_open = flags & K_LO_OPEN, hi_open = (flags & K_HI_OPEN) || isinf(hi);
+    bool ok = (lo_open ? v > lo : v >= lo) && ((flags & K_HI_OPEN) ? v < hi : v <= hi);
     if (ok)
         return SNN_OK;
     return fail(c, s, "%s = %.10g%s%s is outside %c%g, %g%c (%s)", pth(c, s), v, unit_sp(unit),
-                unit_of(unit), lo_open ? '(' : '[', lo, hi, isinf(hi) ? ')' : ']', doc);
+                unit_of(unit), lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']', doc);
 }
 
 /* Number `k` of group g: *at = its setting, NULL when absent (then *v = def). */
@@ -879,7 +889,7 @@ static int get_num(ctx *c, config_setting_t *g, const key_desc *k, double *v,
     int rc = num_of(c, s, v);
     if (rc)
         return rc;
-    return range(c, s, *v, k->unit, k->lo, k->hi, k->flags & K_LO_OPEN, k->doc);
+    return range(c, s, *v, k->unit, k->lo, k->hi, k->flags, k->doc);
 }
 
 static int get_int(ctx *c, config_setting_t *g, const key_desc *k, long long *v,
@@ -897,7 +907,7 @@ static int get_int(ctx *c, config_setting_t *g, const key_desc *k, long long *v,
     int rc = int_of(c, s, v);
     if (rc)
         return rc;
-    return range(c, s, (double)*v, k->unit, k->lo, k->hi, k->flags & K_LO_OPEN, k->doc);
+    return range(c, s, (double)*v, k->unit, k->lo, k->hi, k->flags, k->doc);
 }
 
 static int get_bool(ctx *c, config_setting_t *g, const key_desc *k, bool *v,
@@ -1166,7 +1176,7 @@ static int parse_params(ctx *c, config_setting_t *g, const snn_param_desc *param
         } else if (d->choices) {
             rc = parse_choice(c, s, d, &par[j]);
         } else if (!(rc = num_of(c, s, &par[j]))) {
-            rc = range(c, s, par[j], param_unit(d, wunit), d->lo, d->hi, false, d->doc);
+            rc = range(c, s, par[j], param_unit(d, wunit), d->lo, d->hi, 0, d->doc);
         }
         if (rc)
             return rc;
@@ -1583,14 +1593,14 @@ static int parse_current(ctx *c, size_t q)
                     pth(c, amps), na, nt);
     for (size_t i = 0; i < nt; i++) {
         const config_setting_t *e = config_setting_get_elem(times, (unsigned)i);
-        if ((rc = range(c, e, cs->t_ms[i], "ms", 0.0, INFINITY, false, cur_keys[CUR_TIMES].doc)))
+        if ((rc = range(c, e, cs->t_ms[i], "ms", 0.0, INFINITY, 0, cur_keys[CUR_TIMES].doc)))
             return rc;
         if (i > 0 && !(cs->t_ms[i] > cs->t_ms[i - 1]))
             return fail(c, e, "%s = %g ms is not after the previous time %g ms (times_ms must "
                         "be strictly ascending)", pth(c, e), cs->t_ms[i], cs->t_ms[i - 1]);
         e = config_setting_get_elem(amps, (unsigned)i);
         if ((rc = range(c, e, cs->amp_pA[i], "pA", cur_keys[CUR_AMPS].lo, cur_keys[CUR_AMPS].hi,
-                        false, cur_keys[CUR_AMPS].doc)))
+                        0, cur_keys[CUR_AMPS].doc)))
             return rc;
     }
     return SNN_OK;
@@ -1912,7 +1922,7 @@ static int parse_proj(ctx *c, config_setting_t *g, snn_proj_spec *pj)
     }
     if ((rc = num_of(c, s, &pj->normalize)))
         return rc;
-    return range(c, s, pj->normalize, unit, nk->lo, nk->hi, false, nk->doc);
+    return range(c, s, pj->normalize, unit, nk->lo, nk->hi, 0, nk->doc);
 }
 
 /* ---- record and output ---------------------------------------------------- */
@@ -2992,6 +3002,8 @@ static int parse_readout(ctx *c, config_setting_t *g)
         (rc = num_def(c, g, &ro_keys[RO_GAMMA], &k->lr_gamma, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_LR_MIN], &k->lr_min, &s)) ||
         (rc = num_def(c, g, &ro_keys[RO_NOISE], &k->update_noise, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_DROP_IN], &k->dropout_input, &s)) ||
+        (rc = num_def(c, g, &ro_keys[RO_DROP_HID], &k->dropout_hidden, &s)) ||
         (rc = choice_def(c, g, &ro_keys[RO_RULE], ro_rules, N_OF(ro_rules), "learning rule", 0,
                          &k->rule)) ||
         (rc = bool_def(c, g, &ro_keys[RO_ALIGN], &k->record_alignment)) ||
@@ -3930,7 +3942,7 @@ static void help_table(FILE *out, const char *title, const key_desc *t, size_t n
             snprintf(bounds, sizeof bounds, "[%.0f, %.0f]", k->lo, k->hi);
         else if (k->kind == V_NUM && !(k->lo == 0 && k->hi == 0))
             snprintf(bounds, sizeof bounds, "%c%g, %g%c", k->flags & K_LO_OPEN ? '(' : '[',
-                     k->lo, k->hi, isinf(k->hi) ? ')' : ']');
+                     k->lo, k->hi, isinf(k->hi) || (k->flags & K_HI_OPEN) ? ')' : ']');
         fprintf(out, "  %-15s %-4s %-26s %-21s %s\n", k->key, k->unit ? k->unit : "", def,
                 bounds, k->doc);
     }

@@ -101,6 +101,8 @@ static void slot_free(ro_slot *s, size_t n_layers)
     for (size_t l = 0; l < n_layers; l++) {
         free(s->act[l]);
         free(s->act_row[l]);
+        free(s->mask[l]);
+        free(s->ds[l]);
     }
 }
 
@@ -135,6 +137,15 @@ static int slot_alloc(const snn_readout *r, ro_slot *s)
             ok = ok && s->act[l] && s->act_row[l];
         }
     ok = ok && s->st_a && s->st_b && s->gsum && s->gx && s->z && s->gz && s->grad && s->pred;
+    for (size_t l = 0; l < L; l++)
+        if (l == 0 ? r->cfg.dropout_input > 0 : r->cfg.dropout_hidden > 0) {
+            s->mask[l] = zalloc(C * r->dim[l], sizeof(double));
+            ok = ok && s->mask[l];
+            if (l > 0) {
+                s->ds[l] = zalloc(T * C * r->dim[l], sizeof(double));
+                ok = ok && s->ds[l];
+            }
+        }
     if (r->cfg.record_alignment) {
         s->hebb = zalloc(r->n_par, sizeof(double));
         s->rate_in = zalloc(C * r->max_dim, sizeof(double));

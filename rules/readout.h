@@ -75,10 +75,28 @@
  * Positive cosine = "Hebbian", negative = "anti-Hebbian".  NaN when ΔW_l or
  * H_l is zero.  Biases are not part of it.
  *
+ * Dropout (Srivastava et al. 2014, "inverted": nothing changes at
+ * evaluation).  In every training pass (epochs, snn_readout_train_batch,
+ * snn_readout_loss_and_grad and snn_readout_input_grad) each sample draws,
+ * once for all T steps, a mask m_i = 1/(1 - p) with probability 1 - p and
+ * 0 otherwise:
+ *   dropout_input  (p_in):  per feature, on the normalised feature, x' ← m·x'
+ *                           (before the encoding: under Poisson encoding a
+ *                           kept feature fires at 1/(1 - p_in) times its rate,
+ *                           clamped to one spike per step);
+ *   dropout_hidden (p_h):   per hidden neuron, on its spikes as the next
+ *                           layer sees them, m·s_t (the neuron itself still
+ *                           spikes and resets; only what it sends is cut).
+ * The gradient flows through the same masks (dL/ds_t = m·dL/d(m s_t)), so
+ * finite differences with the masks held fixed equal BPTT.  The masks come
+ * from their own stream keyed by (seed, epoch or batch key, sample), like
+ * the Poisson inputs, so results do not depend on batching or threads.
+ *
  * Streams: weights (seed, layer), feedback matrices, the epoch's shuffle
  * (seed, epoch), Poisson inputs (seed, epoch, sample; evaluation uses a
- * fixed epoch of its own) and the update noise (one stream, saved in
- * checkpoints); all GSL mt19937 seeded through sim/rng.h.
+ * fixed epoch of its own), dropout masks (seed, epoch, sample) and the
+ * update noise (one stream, saved in checkpoints); all GSL mt19937 seeded
+ * through sim/rng.h.
  *
  * Arithmetic is double throughout; matrix products go through cblas_dgemm
  * (OpenBLAS).  Each mini-batch is cut into chunks of cfg.chunk samples
@@ -147,6 +165,10 @@ typedef struct snn_readout_cfg {
     double lr_gamma;        /* step schedule factor */
     double lr_min;          /* cosine schedule floor */
     double update_noise;    /* σ of Gaussian noise added to each weight update (0 = off) */
+    double dropout_input;   /* training only: probability that a feature is dropped
+                               for a sample (all T steps), [0, 1); 0 = off */
+    double dropout_hidden;  /* training only: probability that a hidden neuron's
+                               spikes are dropped for a sample (all T steps) */
     int rule;               /* SNN_RO_RULE_* */
     int record_alignment;   /* 1: cosine(ΔW, Hebbian term) per update and matrix */
     int record_weights;     /* 1: keep the weights after each epoch for /readout/weights */
@@ -174,7 +196,7 @@ typedef struct snn_readout_epoch {
    1, 100 Hz, no hidden layer, tau_mem 10 ms, tau_syn 0, theta 1, subtract,
    detach_reset 1, count, bias 1, fast sigmoid slope 10, Adam 1e-3 / 0.9 /
    0.999 / 1e-8 (SGD momentum 0), no decay, batch 128, 10 epochs, shuffle, constant lr,
-   chunk 16, sparse_density 0.125. */
+   no dropout, chunk 16, sparse_density 0.125. */
 void snn_readout_cfg_default(snn_readout_cfg *c);
 
 /* Validate `c`: SNN_ECFG naming the key, the value and the allowed range. */

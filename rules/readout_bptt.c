@@ -161,13 +161,15 @@ static size_t index_active(const double *x, size_t rows, size_t n, uint32_t *act
     return k;
 }
 
-/* I[i] = b + Σ_{j active in row i} W[j] for binary input rows. */
+/* I[i] = b + a·Σ_{j active in row i} W[j] for input rows whose non-zero
+   entries all equal a (spikes: a = 1; dropout-masked spikes: 1/(1 - p)). */
 static void sparse_forward(const uint32_t *act, const size_t *row, size_t rows, const double *W,
-                           const double *b, size_t n_o, double *I)
+                           const double *b, size_t n_o, double a, double *I)
 {
     for (size_t i = 0; i < rows; i++) {
         double *Ii = I + i * n_o;
-        if (b)
+        /* a = 1: the bias first, as always; otherwise a·(Σ W) + b */
+        if (b && a == 1.0)
             memcpy(Ii, b, n_o * sizeof(double));
         else
             memset(Ii, 0, n_o * sizeof(double));
@@ -176,12 +178,16 @@ static void sparse_forward(const uint32_t *act, const size_t *row, size_t rows, 
             for (size_t j = 0; j < n_o; j++)
                 Ii[j] += w[j];
         }
+        if (a != 1.0)
+            for (size_t j = 0; j < n_o; j++)
+                Ii[j] = a * Ii[j] + (b ? b[j] : 0.0);
     }
 }
 
-/* gW = Σ_i x_i^T gI_i for binary input rows (rows in order). */
+/* gW = a·Σ_i x_i^T gI_i for input rows as in sparse_forward (rows in
+   order). */
 static void sparse_grad(const uint32_t *act, const size_t *row, size_t rows, const double *gI,
-                        size_t n_i, size_t n_o, double *gW)
+                        size_t n_i, size_t n_o, double a, double *gW)
 {
     memset(gW, 0, n_i * n_o * sizeof(double));
     for (size_t i = 0; i < rows; i++) {
@@ -191,6 +197,39 @@ static void sparse_grad(const uint32_t *act, const size_t *row, size_t rows, con
             for (size_t j = 0; j < n_o; j++)
                 w[j] += g[j];
         }
+    }
+    if (a != 1.0)
+        for (size_t k = 0; k < n_i * n_o; k++)
+            gW[k] *= a;
+}
+
+/* Multiply each of the T row blocks of x [T·nb × n] by the mask [nb × n]
+   into out (out may be x). */
+static void apply_mask(const double *x, const double *mask, size_t T, size_t nb, size_t n,
+                       double *out)
+{
+    size_t K = nb * n;
+    for (size_t t = 0; t < T; t++)
+        for (size_t q = 0; q < K; q++)
+            out[t * K + q] = x[t * K + q] * mask[q];
+}
+
+/* Dropout masks of sample `id` into row b of each masked layer's mask
+   (1/(1 - p) kept, 0 dropped), from the stream (seed, DROPOUT, epoch, id):
+   the input features first, then hidden layers in order. */
+static void draw_masks(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t id,
+                       size_t b)
+{
+    const snn_readout_cfg *c = &r->cfg;
+    gsl_rng_set(sl->rng, snn_rng_seed(c->seed, ro_owner(RO_RNG_DROPOUT, bt->rng_epoch),
+                                      (uint32_t)id));
+    for (size_t l = 0; l < r->n_layers; l++) {
+        if (!sl->mask[l])
+            continue;
+        double p = l == 0 ? c->dropout_input : c->dropout_hidden, keep = 1.0 / (1.0 - p);
+        double *m = sl->mask[l] + b * r->dim[l];
+        for (size_t i = 0; i < r->dim[l]; i++)
+            m[i] = gsl_rng_uniform(sl->rng) < p ? 0.0 : keep;
     }
 }
 
@@ -202,10 +241,11 @@ static void sparse_grad(const uint32_t *act, const size_t *row, size_t rows, con
  *   current: x0 = x'·gain                    -> dL/dx = gain·scale·dL/dx0
  *   Poisson: E[s_t] = clamp(x'·p_scale, 0, 1) -> dL/dx = p_scale·scale·dL/ds
  * (straight-through: each spike's gradient taken as that of its
- * expectation; zero where x'·p_scale lies outside [0, 1]).
+ * expectation; zero where x'·p_scale lies outside [0, 1]); with input
+ * dropout x' is masked (x'·m), so dL/dx gets the factor m too.
  */
 static void input_grad(const snn_readout *r, ro_slot *sl, const double *gI, int I_const,
-                       size_t nb)
+                       size_t nb, const double *mask)
 {
     const snn_readout_cfg *c = &r->cfg;
     size_t nin = r->dim[0], n1 = r->dim[1], T = c->steps, K = nb * n1;
@@ -232,6 +272,8 @@ static void input_grad(const snn_readout *r, ro_slot *sl, const double *gI, int 
                 f = p >= 0.0 && p <= 1.0 ? r->p_scale : 0.0;
             }
             g[i] *= f * r->scale[i];
+            if (mask)
+                g[i] *= mask[b * nin + i];
         }
     }
 }
@@ -242,14 +284,22 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
     size_t T = c->steps, L = r->n_layers, nin = r->dim[0], C = r->dim[L];
     int cur = c->encode == SNN_RO_ENC_CURRENT;
     int out_spiking = c->decode == SNN_RO_DEC_COUNT;
+    /* dropout: training passes only (masks allocated when p > 0) */
+    int drop = bt->rng_kind == RO_RNG_TRAIN && (c->dropout_input > 0 || c->dropout_hidden > 0);
+    const double *mask_in = drop ? sl->mask[0] : NULL;
 
-    /* Normalise and encode. */
+    /* Dropout masks, normalise and encode. */
     for (size_t b = 0; b < nb; b++) {
         size_t id = bt->idx ? bt->idx[pos + b] : bt->base + pos + b;
         const double *x = bt->X + id * nin;
         double *xn = sl->xn + b * nin;
+        if (drop)
+            draw_masks(r, sl, bt, id, b);
         for (size_t i = 0; i < nin; i++)
             xn[i] = (x[i] - r->shift[i]) * r->scale[i];
+        if (mask_in)
+            for (size_t i = 0; i < nin; i++)
+                xn[i] *= mask_in[b * nin + i];
         if (cur) {
             for (size_t i = 0; i < nin; i++)
                 sl->x0[b * nin + i] = xn[i] * c->input_gain;
@@ -269,6 +319,12 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
         size_t n_i = r->dim[l], n_o = r->dim[l + 1];
         int cst = l == 0 && cur;
         const double *xin = l == 0 ? sl->x0 : sl->lw[l - 1].s;
+        double a = 1.0; /* the value of a spike as this layer sees it */
+        if (l > 0 && drop && sl->mask[l]) {
+            apply_mask(xin, sl->mask[l], T, nb, n_i, sl->ds[l]);
+            xin = sl->ds[l];
+            a = 1.0 / (1.0 - c->dropout_hidden);
+        }
         size_t rows = cst ? nb : T * nb;
         ro_layer_ws *w = &sl->lw[l];
         const double *bias = r->b_off[l] != SIZE_MAX ? r->par + r->b_off[l] : NULL;
@@ -278,7 +334,7 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
             sl->sparse[l] = (double)nnz <= c->sparse_density * (double)rows * (double)n_i;
         }
         if (sl->sparse[l]) {
-            sparse_forward(sl->act[l], sl->act_row[l], rows, r->par + r->w_off[l], bias, n_o,
+            sparse_forward(sl->act[l], sl->act_row[l], rows, r->par + r->w_off[l], bias, n_o, a,
                            w->cur);
         } else {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n_o,
@@ -355,10 +411,13 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
         ro_layer_ws *w = &sl->lw[l];
         double *gI = cst ? sl->gsum : w->cur;
         size_t rows = cst ? nb : T * nb;
-        const double *xin = l == 0 ? sl->x0 : sl->lw[l - 1].s;
+        int masked = l > 0 && drop && sl->mask[l];
+        const double *xin = l == 0 ? sl->x0 : masked ? sl->ds[l] : sl->lw[l - 1].s;
+        double a = masked ? 1.0 / (1.0 - c->dropout_hidden) : 1.0;
         lif_backward(r, sl, nb, n_o, w, gI, cst, l + 1 < L || out_spiking);
         if (sl->sparse[l])
-            sparse_grad(sl->act[l], sl->act_row[l], rows, gI, n_i, n_o, sl->grad + r->w_off[l]);
+            sparse_grad(sl->act[l], sl->act_row[l], rows, gI, n_i, n_o, a,
+                        sl->grad + r->w_off[l]);
         else
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_i, (int)n_o, (int)rows,
                         1.0, xin, (int)n_i, gI, (int)n_o, 0.0, sl->grad + r->w_off[l],
@@ -383,7 +442,7 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
         }
         if (l == 0) {
             if (bt->input_grad)
-                input_grad(r, sl, gI, cst, nb);
+                input_grad(r, sl, gI, cst, nb, mask_in);
             break;
         }
         double *gs_below = sl->lw[l - 1].gs;
@@ -395,6 +454,8 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T * nb), (int)n_i,
                         (int)n_o, 1.0, gI, (int)n_o, r->par + r->w_off[l], (int)n_o, 0.0,
                         gs_below, (int)n_i);
+        if (masked) /* dL/ds = m · dL/d(m s): a dropped neuron gets no gradient */
+            apply_mask(gs_below, sl->mask[l], T, nb, n_i, gs_below);
     }
 }
 

@@ -14,7 +14,8 @@
 #define RO_MAXL (SNN_READOUT_MAX_HIDDEN + 1)
 
 /* Stream kinds: the owner of a GSL stream is (SNN_RNG_USER, kind, epoch). */
-enum { RO_RNG_INIT = 1, RO_RNG_TRAIN, RO_RNG_EVAL, RO_RNG_NOISE, RO_RNG_SHUFFLE, RO_RNG_FEEDBACK };
+enum { RO_RNG_INIT = 1, RO_RNG_TRAIN, RO_RNG_EVAL, RO_RNG_NOISE, RO_RNG_SHUFFLE, RO_RNG_FEEDBACK,
+       RO_RNG_DROPOUT };
 
 /* Per-layer work arrays of a chunk; rows are t·nb + b (time-major). */
 typedef struct ro_layer_ws {
@@ -45,6 +46,12 @@ typedef struct ro_slot {
     uint32_t *act[RO_MAXL];
     size_t *act_row[RO_MAXL];
     int sparse[RO_MAXL];
+    /* Dropout (training passes): mask[l] is layer l's input mask [C ×
+       dim[l]] (0 or 1/(1 - p)), allocated when that layer's dropout is on;
+       ds[l], l >= 1, the masked spikes of hidden layer l - 1 that layer l
+       reads [T·C × dim[l]]. */
+    double *mask[RO_MAXL];
+    double *ds[RO_MAXL];
     double loss;               /* Σ cross-entropy over the chunk */
     size_t correct;
 } ro_slot;

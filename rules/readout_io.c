@@ -68,6 +68,8 @@ void snn_readout_cfg_default(snn_readout_cfg *c)
     c->lr_gamma = 0.5;
     c->lr_min = 0.0;
     c->update_noise = 0.0;
+    c->dropout_input = 0.0;
+    c->dropout_hidden = 0.0;
     c->rule = SNN_RO_RULE_BACKPROP;
     c->record_alignment = 0;
     c->record_weights = 0;
@@ -197,6 +199,10 @@ int snn_readout_cfg_check(const snn_readout_cfg *c, snn_err *err)
           c->lr_min, c->lr);
     CHECK(c->update_noise >= 0 && isfinite(c->update_noise),
           "readout.update_noise = %g must be >= 0", c->update_noise);
+    CHECK(c->dropout_input >= 0 && c->dropout_input < 1,
+          "readout.dropout_input = %g is outside [0, 1)", c->dropout_input);
+    CHECK(c->dropout_hidden >= 0 && c->dropout_hidden < 1,
+          "readout.dropout_hidden = %g is outside [0, 1)", c->dropout_hidden);
     CHECK(c->chunk >= 1 && c->chunk <= 4096, "readout.chunk = %u samples is outside [1, 4096]",
           c->chunk);
     CHECK(c->sparse_density >= 0 && c->sparse_density <= 1,
@@ -229,6 +235,7 @@ int snn_readout_write_h5(const snn_readout *r, snn_h5 *h, snn_err *err)
         {"weight_decay", c->weight_decay}, {"lr_gamma", c->lr_gamma},
         {"lr_min", c->lr_min},         {"update_noise", c->update_noise},
         {"sparse_density", c->sparse_density}, {"momentum", c->momentum},
+        {"dropout_input", c->dropout_input}, {"dropout_hidden", c->dropout_hidden},
     };
     struct { const char *k; uint64_t v; } u64[] = {
         {"seed", c->seed},           {"steps", c->steps},

@@ -63,10 +63,13 @@ int snn_checkpoint_open(const char *path, snn_ckpt **c, snn_spec **sp, char **st
     *c = NULL;
     *sp = NULL;
     *stage = NULL;
+    /* Only what cannot change a result: the thread count, and whether
+       learning phases use the threads (bit-identical either way). */
     for (size_t i = 0; i < n_overrides; i++)
-        if (strncmp(overrides[i], "simulation.threads=", 19) != 0)
+        if (strncmp(overrides[i], "simulation.threads=", 19) != 0 &&
+            strncmp(overrides[i], "simulation.parallel_learning=", 29) != 0)
             SNN_FAIL(err, SNN_ECFG, "--resume: '%s' cannot change a run being resumed (only "
-                     "the thread count can)", overrides[i]);
+                     "simulation.threads and simulation.parallel_learning can)", overrides[i]);
     char *text = NULL;
     int rc = snn_ckpt_open(c, path, err);
     if (!rc)

@@ -104,7 +104,7 @@ static const char *const usage_main =
 
 static const char *const usage_run =
     "usage: snn run FILE.cfg [options]\n"
-    "       snn run --resume CHECKPOINT [-t N] [-q]\n"
+    "       snn run --resume CHECKPOINT [-t N] [-s simulation.parallel_learning=B] [-q]\n"
     "\n"
     "Simulate the network described by FILE.cfg (libconfig syntax; see\n"
     "`snn help config` and experiments/*.cfg) and write an HDF5 file with the\n"
@@ -129,7 +129,8 @@ static const char *const usage_run =
     "readout, and on SIGINT or SIGTERM, which stop the run at the next step,\n"
     "plastic sample or epoch boundary (a frozen phase is abandoned and redone\n"
     "from its start): the result file is then not written.  --resume continues\n"
-    "any stage (simulation, phases, readout) on any thread count.\n"
+    "any stage (simulation, phases, readout) on any thread count, with or\n"
+    "without simulation.parallel_learning (the only -s a resume takes).\n"
     "\n"
     "exit status: 0 ok, 1 run-time error, 2 bad parameters, 130 interrupted\n"
     "(a checkpoint was written)\n";
@@ -1395,8 +1396,8 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         if (rc)
             break;
     }
-    if (!rc && a.resume && (optind != argc || a.n_sets || a.output || a.seed[0])) {
-        fprintf(stderr, "snn: error: --resume takes no parameter file, -s, -o or --seed: the "
+    if (!rc && a.resume && (optind != argc || a.output || a.seed[0])) {
+        fprintf(stderr, "snn: error: --resume takes no parameter file, -o or --seed: the "
                         "run is rebuilt from the checkpoint\n%s", usage_run);
         rc = 2;
     } else if (!rc && !a.resume && optind != argc - 1) {

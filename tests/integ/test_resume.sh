@@ -76,6 +76,9 @@ grep -q "checkpoint written to out.h5.ckpt" err.txt || die "no checkpoint messag
 grep -q "takes no parameter file" bad.txt || die "unclear message: $(cat bad.txt)"
 "$snn" run --resume "$cfg" 2>bad.txt && die "--resume of a parameter file accepted"
 grep -q "not an snn checkpoint\|cannot open" bad.txt || die "unclear message: $(cat bad.txt)"
+"$snn" run --resume out.h5.ckpt -s simulation.seed=3 2>bad.txt && die "--resume -s seed accepted"
+grep -q "'simulation.seed=3' cannot change a run being resumed" bad.txt ||
+    die "unclear message: $(cat bad.txt)"
 
 "$snn" run --resume out.h5.ckpt -q -t 2 || die "resume failed"
 [ -f out.h5 ] || die "resume wrote no result file"
@@ -159,8 +162,11 @@ sset=(-s readout.epochs=20 -s 'record.weights=()' -s 'phases[0].snapshot_every=1
 "$snn" run "$hcfg" -q -t 2 -o sref.h5 "${sset[@]}" || die "snapshot reference run failed"
 interrupt hs.h5.ckpt "$snn" run "$hcfg" -q -t 1 -o hs.h5 "${sset[@]}" \
     -s output.checkpoint_every_samples=15
-"$snn" run --resume hs.h5.ckpt -q -t 2 || die "snapshot resume failed"
-same sref.h5 hs.h5 "resumed run with snapshots differs"
+# Resumed with the learning phase stepped on both threads (parallel_learning:
+# the same bits as one thread).
+"$snn" run --resume hs.h5.ckpt -q -t 2 -s simulation.parallel_learning=true ||
+    die "snapshot resume failed"
+same sref.h5 hs.h5 "resumed run with snapshots (parallel learning) differs"
 # Rules with state of their own, in a plain simulation: three_factor's
 # eligibility traces travel with the network's state (tests/unit/test_state.c
 # checks them value by value).

@@ -634,7 +634,18 @@ static void test_readout_pixels(void **state)
     assert_int_equal(s->readout.cfg.rule, SNN_RO_RULE_RANDOM);
     assert_int_equal(s->readout.cfg.decode, SNN_RO_DEC_MAX_MEM);
     assert_int_equal(s->readout.cfg.seed, 9);
+    snn_assert_close(s->readout.cfg.dropout_input, 0.0, 0, 0); /* off by default */
     snn_spec_free(s);
+
+    const char *dov[] = {"readout.dropout_input=0.2", "readout.dropout_hidden=0.5"};
+    s = load_ok(DATA("good_readout_pixels.cfg"), dov, 2);
+    snn_assert_close(s->readout.cfg.dropout_input, 0.2, 0, 0);
+    snn_assert_close(s->readout.cfg.dropout_hidden, 0.5, 0, 0);
+    snn_spec_free(s);
+    /* p = 1 would drop everything: the upper bound is open */
+    const char *bad[] = {"readout.dropout_hidden=1.0"};
+    const char *want[] = {"readout.dropout_hidden = 1 is outside [0, 1)", NULL};
+    expect_fail_file(DATA("good_readout_pixels.cfg"), bad, 1, want);
 }
 
 static void test_missing_file(void **state)

@@ -37,10 +37,13 @@ static void random_data(size_t n, size_t d, size_t C, unsigned long seed, double
 
 enum { GN = 6, GD = 5, GH = 4, GC = 3 };
 
-static void grad_check(int n_hidden, int decode, double tau_syn, int reset, int encode)
+static void grad_check_drop(int n_hidden, int decode, double tau_syn, int reset, int encode,
+                            double dropout)
 {
     snn_readout_cfg c;
     snn_readout_cfg_default(&c);
+    c.dropout_input = dropout;
+    c.dropout_hidden = 1.5 * dropout;
     c.smooth = 1;
     c.detach_reset = 0;
     c.steps = 8;
@@ -116,15 +119,22 @@ static void grad_check(int n_hidden, int decode, double tau_syn, int reset, int 
     snn_readout_free(r);
 }
 
+static void grad_check(int n_hidden, int decode, double tau_syn, int reset, int encode)
+{
+    grad_check_drop(n_hidden, decode, tau_syn, reset, encode, 0.0);
+}
+
 /* ---- input gradient ---------------------------------------------------- */
 
 /* dL/dX against central differences of the mean loss in smooth mode
    (current encoding: the encoding is differentiable), through hidden
    layers and both normalisations that rescale features. */
-static void input_grad_fd(int n_hidden, int norm, double tau_syn)
+static void input_grad_fd(int n_hidden, int norm, double tau_syn, double dropout)
 {
     snn_readout_cfg c;
     snn_readout_cfg_default(&c);
+    c.dropout_input = dropout;
+    c.dropout_hidden = dropout;
     c.smooth = 1;
     c.detach_reset = 0;
     c.steps = 8;
@@ -179,9 +189,11 @@ static void input_grad_fd(int n_hidden, int norm, double tau_syn)
 static void test_input_gradient_fd(void **state)
 {
     (void)state;
-    input_grad_fd(0, SNN_RO_NORM_NONE, 0.0);
-    input_grad_fd(1, SNN_RO_NORM_ZSCORE, 5.0);
-    input_grad_fd(1, SNN_RO_NORM_MAX, 0.0);
+    input_grad_fd(0, SNN_RO_NORM_NONE, 0.0, 0.0);
+    input_grad_fd(1, SNN_RO_NORM_ZSCORE, 5.0, 0.0);
+    input_grad_fd(1, SNN_RO_NORM_MAX, 0.0, 0.0);
+    /* through the dropout masks of the training pass */
+    input_grad_fd(1, SNN_RO_NORM_ZSCORE, 5.0, 0.4);
 }
 
 /* One sample: layer 0's bias gradient is Σ_t dL/dI_t, so the input gradient
@@ -261,6 +273,101 @@ static void test_gradient_hidden(void **state)
     grad_check(1, SNN_RO_DEC_COUNT, 5.0, SNN_RO_RESET_ZERO, SNN_RO_ENC_CURRENT);
     grad_check(1, SNN_RO_DEC_COUNT, 0.0, SNN_RO_RESET_SUBTRACT, SNN_RO_ENC_POISSON);
     grad_check(2, SNN_RO_DEC_MAX_MEM, 5.0, SNN_RO_RESET_SUBTRACT, SNN_RO_ENC_POISSON);
+}
+
+/* With dropout the masks of a training pass depend on (seed, epoch,
+   sample) only, so the loss is a smooth function of the parameters with
+   the masks held fixed: BPTT through the masks equals finite differences. */
+static void test_gradient_dropout(void **state)
+{
+    (void)state;
+    grad_check_drop(1, SNN_RO_DEC_COUNT, 5.0, SNN_RO_RESET_SUBTRACT, SNN_RO_ENC_CURRENT, 0.3);
+    grad_check_drop(2, SNN_RO_DEC_MAX_MEM, 0.0, SNN_RO_RESET_ZERO, SNN_RO_ENC_CURRENT, 0.3);
+    grad_check_drop(1, SNN_RO_DEC_MAX_MEM, 5.0, SNN_RO_RESET_SUBTRACT, SNN_RO_ENC_POISSON, 0.3);
+}
+
+/* Counts of zero rows / columns of one sample's weight gradient, where a
+   dropped unit shows as exactly zero. */
+enum { MD = 3000, MH = 2000, MC = 3 };
+
+static void test_dropout_masks(void **state)
+{
+    (void)state;
+    snn_readout_cfg c;
+    snn_readout_cfg_default(&c);
+    c.smooth = 1; /* every kept unit gets a non-zero gradient */
+    c.sg_slope = 1.0;
+    c.steps = 4;
+    c.n_hidden = 1;
+    c.hidden[0] = MH;
+    c.dropout_input = 0.3;
+    c.dropout_hidden = 0.6;
+    snn_readout *r;
+    snn_err err;
+    assert_int_equal(snn_readout_create(&r, &c, MD, MC, &err), SNN_OK);
+    double *X = malloc(MD * sizeof(double));
+    for (size_t i = 0; i < MD; i++)
+        X[i] = 1.0;
+    uint8_t y = 1;
+    size_t np = snn_readout_n_params(r);
+    double *g = malloc(np * sizeof(double)), loss;
+    assert_int_equal(snn_readout_loss_and_grad(r, X, &y, 1, &loss, g, &err), SNN_OK);
+    /* W0 [MD × MH]: row i is zero iff feature i was dropped (p 0.3);
+       column j is zero iff hidden neuron j was dropped (p 0.6).  W1 [MH ×
+       MC]: row j is zero iff j was dropped.  Binomial: mean n·p, sd
+       sqrt(n·p·(1 - p)); allow 5 sd. */
+    size_t zrow = 0, zcol = 0, zrow1 = 0, mismatch = 0;
+    for (size_t i = 0; i < MD; i++) {
+        int z = 1;
+        for (size_t j = 0; j < MH && z; j++)
+            z = g[i * MH + j] == 0.0;
+        zrow += z;
+    }
+    const double *g1 = g + MD * MH + MH; /* after W0 and b0 */
+    for (size_t j = 0; j < MH; j++) {
+        int z = 1;
+        for (size_t i = 0; i < MD && z; i++)
+            z = g[i * MH + j] == 0.0;
+        zcol += z;
+        int z1 = g1[j * MC] == 0.0 && g1[j * MC + 1] == 0.0 && g1[j * MC + 2] == 0.0;
+        zrow1 += z1;
+        mismatch += z != z1;
+    }
+    assert_true(fabs((double)zrow - MD * 0.3) <= 5 * sqrt(MD * 0.3 * 0.7));
+    assert_true(fabs((double)zcol - MH * 0.6) <= 5 * sqrt(MH * 0.6 * 0.4));
+    assert_int_equal(mismatch, 0);
+    assert_int_equal(zcol, zrow1);
+
+    /* A kept feature counts 1/(1 - p): with input dropout alone, the
+       gradient equals, bit for bit, that of a learner without dropout fed
+       the masked input itself (0 where a row of W0's gradient is zero,
+       1/(1 - p) elsewhere). */
+    snn_readout_free(r);
+    c.dropout_hidden = 0.0;
+    assert_int_equal(snn_readout_create(&r, &c, MD, MC, &err), SNN_OK);
+    assert_int_equal(snn_readout_loss_and_grad(r, X, &y, 1, &loss, g, &err), SNN_OK);
+    double *Xm = malloc(MD * sizeof(double));
+    size_t nk = 0;
+    for (size_t i = 0; i < MD; i++) {
+        int z = 1;
+        for (size_t j = 0; j < MH && z; j++)
+            z = g[i * MH + j] == 0.0;
+        Xm[i] = z ? 0.0 : 1.0 / (1.0 - 0.3);
+        nk += !z;
+    }
+    assert_true(fabs((double)nk - MD * 0.7) <= 5 * sqrt(MD * 0.3 * 0.7));
+    snn_readout_free(r);
+    c.dropout_input = 0.0;
+    assert_int_equal(snn_readout_create(&r, &c, MD, MC, &err), SNN_OK);
+    double *ref = malloc(np * sizeof(double)), loss_ref;
+    assert_int_equal(snn_readout_loss_and_grad(r, Xm, &y, 1, &loss_ref, ref, &err), SNN_OK);
+    assert_memory_equal(&loss, &loss_ref, sizeof loss);
+    assert_memory_equal(g, ref, np * sizeof(double));
+    free(Xm);
+    free(ref);
+    free(g);
+    free(X);
+    snn_readout_free(r);
 }
 
 /* ---- learning ---------------------------------------------------------- */
@@ -366,6 +473,35 @@ static double *train_params(const snn_readout_cfg *c, int threads, unsigned epoc
     return out;
 }
 
+/* Training for 1, 2 and 3 threads gives the same parameters, bit for bit,
+   and moves them away from `other` (parameters of another run) in more
+   than half of the entries. */
+static void check_threads_identical(const snn_readout_cfg *c, const double *other)
+{
+    double X[DN * DD];
+    uint8_t y[DN];
+    random_data(DN, DD, DC, 5, X, y);
+    snn_readout *r;
+    snn_err err;
+    assert_int_equal(snn_readout_create(&r, c, DD, DC, &err), SNN_OK);
+    size_t np = snn_readout_n_params(r);
+    snn_readout_free(r);
+    int saved = omp_get_max_threads();
+    double *p1 = train_params(c, 1, c->epochs, X, y);
+    double *p2 = train_params(c, 2, c->epochs, X, y);
+    double *p3 = train_params(c, 3, c->epochs, X, y);
+    omp_set_num_threads(saved);
+    assert_memory_equal(p1, p2, np * sizeof(double));
+    assert_memory_equal(p1, p3, np * sizeof(double));
+    size_t differ = 0;
+    for (size_t i = 0; i < np; i++)
+        differ += other[i] != p1[i];
+    assert_true(differ > np / 2);
+    free(p1);
+    free(p2);
+    free(p3);
+}
+
 static void test_threads_bit_identical(void **state)
 {
     (void)state;
@@ -373,29 +509,57 @@ static void test_threads_bit_identical(void **state)
     uint8_t y[DN];
     random_data(DN, DD, DC, 5, X, y);
     snn_readout_cfg c = det_cfg();
-    snn_readout *r;
-    snn_err err;
-    assert_int_equal(snn_readout_create(&r, &c, DD, DC, &err), SNN_OK);
-    size_t np = snn_readout_n_params(r);
-    snn_readout_free(r);
-    int saved = omp_get_max_threads();
-    double *p1 = train_params(&c, 1, c.epochs, X, y);
-    double *p2 = train_params(&c, 2, c.epochs, X, y);
-    double *p3 = train_params(&c, 3, c.epochs, X, y);
-    omp_set_num_threads(saved);
-    assert_memory_equal(p1, p2, np * sizeof(double));
-    assert_memory_equal(p1, p3, np * sizeof(double));
-    /* The weights moved (the comparison is not of untouched initial values). */
-    c.epochs = 1;
+    /* the weights moved (the comparison is not of untouched initial values) */
     double *p0 = train_params(&c, 1, 0, X, y);
-    size_t moved = 0;
-    for (size_t i = 0; i < np; i++)
-        moved += p0[i] != p1[i];
-    assert_true(moved > np / 2);
+    check_threads_identical(&c, p0);
     free(p0);
-    free(p1);
-    free(p2);
-    free(p3);
+}
+
+/* Dropout masks are keyed by (seed, epoch, sample): the same training for
+   any thread count, and another than without dropout. */
+static void test_dropout_threads_bit_identical(void **state)
+{
+    (void)state;
+    double X[DN * DD];
+    uint8_t y[DN];
+    random_data(DN, DD, DC, 5, X, y);
+    snn_readout_cfg c = det_cfg();
+    double *p0 = train_params(&c, 1, c.epochs, X, y);
+    c.dropout_input = 0.2;
+    c.dropout_hidden = 0.3;
+    check_threads_identical(&c, p0);
+    free(p0);
+}
+
+/* Evaluation never drops: a learner with dropout predicts exactly what the
+   same learner without it (same seed, so the same initial weights)
+   predicts, while their training passes differ. */
+static void test_dropout_not_in_evaluation(void **state)
+{
+    (void)state;
+    enum { N = 200, D = 30 };
+    double X[N * D];
+    uint8_t y[N];
+    random_data(N, D, 4, 21, X, y);
+    snn_readout_cfg c = det_cfg();
+    c.hidden[0] = 40;
+    uint64_t pred[2][N];
+    double loss[2];
+    for (int k = 0; k < 2; k++) {
+        c.dropout_input = k ? 0.5 : 0.0;
+        c.dropout_hidden = k ? 0.5 : 0.0;
+        snn_readout *r;
+        snn_err err;
+        assert_int_equal(snn_readout_create(&r, &c, D, 4, &err), SNN_OK);
+        assert_int_equal(snn_readout_fit_norm(r, X, N, &err), SNN_OK);
+        assert_int_equal(snn_readout_evaluate(r, X, y, N, NULL, NULL, pred[k], &err), SNN_OK);
+        double *g = malloc(snn_readout_n_params(r) * sizeof(double));
+        assert_int_equal(snn_readout_loss_and_grad(r, X, y, N, &loss[k], g, &err), SNN_OK);
+        free(g);
+        snn_readout_free(r);
+    }
+    assert_memory_equal(pred[0], pred[1], sizeof pred[0]);
+    assert_true(loss[0] != loss[1]);
 }
 
 /* The Poisson encoding depends on (seed, epoch, sample) only: cutting the
@@ -431,12 +595,13 @@ static void test_chunking_invariant(void **state)
    rounding (non-smooth, Poisson input, hidden spikes). */
 static void test_sparse_equals_dense(void **state)
 {
-    (void)state;
     double X[DN * DD];
     uint8_t y[DN];
     random_data(DN, DD, DC, 14, X, y);
     snn_readout_cfg c = det_cfg();
     c.hidden[0] = 30;
+    if (*state) /* the dropout variant: masked hidden spikes count 1/(1 - p) */
+        c.dropout_hidden = 0.4;
     double loss[2], *g[2];
     size_t np = 0;
     for (int k = 0; k < 2; k++) {
@@ -1129,6 +1294,7 @@ static void test_bad_config(void **state)
 
 int main(void)
 {
+    static int dropout_on = 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_surrogates),
         cmocka_unit_test(test_adam_closed_form),
@@ -1146,7 +1312,12 @@ int main(void)
         cmocka_unit_test(test_learns_separable),
         cmocka_unit_test(test_chunking_invariant),
         cmocka_unit_test(test_sparse_equals_dense),
+        cmocka_unit_test_prestate(test_sparse_equals_dense, &dropout_on),
         cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_dropout_threads_bit_identical),
+        cmocka_unit_test(test_gradient_dropout),
+        cmocka_unit_test(test_dropout_masks),
+        cmocka_unit_test(test_dropout_not_in_evaluation),
         cmocka_unit_test(test_checkpoint_round_trip),
         cmocka_unit_test(test_update_noise),
         cmocka_unit_test(test_lr_schedules),
