@@ -488,7 +488,7 @@ int snn_readout_train_epoch(snn_readout *r, const double *X, const uint8_t *y, s
     size_t correct = 0;
     for (size_t start = 0; start < n; start += B) {
         size_t nb = n - start < B ? n - start : B;
-        ro_batch bt = {X, y, r->perm, 0, RO_RNG_TRAIN, e, 1, 1.0 / (double)nb, 0};
+        ro_batch bt = {X, y, r->perm, 0, RO_RNG_TRAIN, e, 1, 1.0 / (double)nb, 0, 0};
         size_t nc = run_batch(r, &bt, start, nb);
         for (size_t ci = 0; ci < nc; ci++) {
             loss += r->slot[ci].loss;
@@ -540,7 +540,7 @@ int snn_readout_evaluate(snn_readout *r, const double *X, const uint8_t *y, size
     size_t group = r->n_slots * r->cfg.chunk, correct = 0;
     for (size_t start = 0; start < n; start += group) {
         size_t nb = n - start < group ? n - start : group;
-        ro_batch bt = {X, y, NULL, start, RO_RNG_EVAL, 0, 0, 1.0, 0};
+        ro_batch bt = {X, y, NULL, start, RO_RNG_EVAL, 0, 0, 1.0, 0, 0};
         size_t nc = run_batch(r, &bt, 0, nb);
         for (size_t ci = 0; ci < nc; ci++) {
             size_t p0 = start + ci * r->cfg.chunk;
@@ -603,7 +603,7 @@ int snn_readout_loss_and_grad(snn_readout *r, const double *X, const uint8_t *y,
     double ls = 0.0;
     for (size_t start = 0; start < n; start += group) {
         size_t nb = n - start < group ? n - start : group;
-        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n, 0};
+        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n, 0, 0};
         size_t nc = run_batch(r, &bt, 0, nb);
         for (size_t ci = 0; ci < nc; ci++)
             ls += r->slot[ci].loss;
@@ -630,7 +630,7 @@ int snn_readout_input_grad(snn_readout *r, const double *X, const uint8_t *y, si
         memset(grad, 0, r->n_par * sizeof(double));
     for (size_t start = 0; start < n; start += group) {
         size_t nb = n - start < group ? n - start : group;
-        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n, 1};
+        ro_batch bt = {X, y, NULL, start, RO_RNG_TRAIN, r->epoch, 1, 1.0 / (double)n, 1, 1};
         size_t nc = run_batch(r, &bt, 0, nb);
         for (size_t ci = 0; ci < nc; ci++) {
             size_t cnt = nb - ci * C < C ? nb - ci * C : C;
@@ -709,7 +709,7 @@ int snn_readout_train_batch(snn_readout *r, const double *X, const uint8_t *y, s
     int rc = check_labels(r, y, n, err);
     if (rc || (c->record_alignment && (rc = ro_reserve_alignment(r, r->n_al + 1, err))))
         return rc;
-    ro_batch bt = {X, y, NULL, 0, RO_RNG_TRAIN, key, 1, 1.0 / (double)n, 0};
+    ro_batch bt = {X, y, NULL, 0, RO_RNG_TRAIN, key, 1, 1.0 / (double)n, 0, 0};
     size_t nc = run_batch(r, &bt, 0, n), correct = 0;
     double ls = 0.0;
     for (size_t ci = 0; ci < nc; ci++) {

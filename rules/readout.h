@@ -76,8 +76,8 @@
  * H_l is zero.  Biases are not part of it.
  *
  * Dropout (Srivastava et al. 2014, "inverted": nothing changes at
- * evaluation).  In every training pass (epochs, snn_readout_train_batch,
- * snn_readout_loss_and_grad and snn_readout_input_grad) each sample draws,
+ * evaluation).  In every training pass (epochs, snn_readout_train_batch
+ * and snn_readout_loss_and_grad; not snn_readout_input_grad) each sample draws,
  * once for all T steps, a mask m_i = 1/(1 - p) with probability 1 - p and
  * 0 otherwise:
  *   dropout_input  (p_in):  per feature, on the normalised feature, x' ← m·x'
@@ -310,7 +310,9 @@ int snn_readout_loss_and_grad(snn_readout *r, const double *X, const uint8_t *y,
  * of the same pass, bit-identical to snn_readout_loss_and_grad's, so one
  * pass serves both.  Does not change the learner's state.  For GHL
  * the readout's input features are the early layer's outputs y, so this is
- * the global signal dL/dy (ghl.h).
+ * the global signal dL/dy (ghl.h).  Dropout is not applied here: the
+ * signal is that of the whole network (so with dropout on, grad differs
+ * from snn_readout_loss_and_grad's, which is a training pass).
  */
 int snn_readout_input_grad(snn_readout *r, const double *X, const uint8_t *y, size_t n,
                            double *loss, double *grad, double *dX, snn_err *err);

@@ -241,11 +241,11 @@ static void draw_masks(const snn_readout *r, ro_slot *sl, const ro_batch *bt, si
  *   current: x0 = x'·gain                    -> dL/dx = gain·scale·dL/dx0
  *   Poisson: E[s_t] = clamp(x'·p_scale, 0, 1) -> dL/dx = p_scale·scale·dL/ds
  * (straight-through: each spike's gradient taken as that of its
- * expectation; zero where x'·p_scale lies outside [0, 1]); with input
- * dropout x' is masked (x'·m), so dL/dx gets the factor m too.
+ * expectation; zero where x'·p_scale lies outside [0, 1]).  Never under
+ * dropout (ro_batch.no_dropout).
  */
 static void input_grad(const snn_readout *r, ro_slot *sl, const double *gI, int I_const,
-                       size_t nb, const double *mask)
+                       size_t nb)
 {
     const snn_readout_cfg *c = &r->cfg;
     size_t nin = r->dim[0], n1 = r->dim[1], T = c->steps, K = nb * n1;
@@ -272,8 +272,6 @@ static void input_grad(const snn_readout *r, ro_slot *sl, const double *gI, int 
                 f = p >= 0.0 && p <= 1.0 ? r->p_scale : 0.0;
             }
             g[i] *= f * r->scale[i];
-            if (mask)
-                g[i] *= mask[b * nin + i];
         }
     }
 }
@@ -285,7 +283,8 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
     int cur = c->encode == SNN_RO_ENC_CURRENT;
     int out_spiking = c->decode == SNN_RO_DEC_COUNT;
     /* dropout: training passes only (masks allocated when p > 0) */
-    int drop = bt->rng_kind == RO_RNG_TRAIN && (c->dropout_input > 0 || c->dropout_hidden > 0);
+    int drop = bt->rng_kind == RO_RNG_TRAIN && !bt->no_dropout &&
+               (c->dropout_input > 0 || c->dropout_hidden > 0);
     const double *mask_in = drop ? sl->mask[0] : NULL;
 
     /* Dropout masks, normalise and encode. */
@@ -442,7 +441,7 @@ void ro_run_chunk(const snn_readout *r, ro_slot *sl, const ro_batch *bt, size_t 
         }
         if (l == 0) {
             if (bt->input_grad)
-                input_grad(r, sl, gI, cst, nb, mask_in);
+                input_grad(r, sl, gI, cst, nb);
             break;
         }
         double *gs_below = sl->lw[l - 1].gs;

@@ -103,6 +103,7 @@ typedef struct ro_batch {
     int backward;
     double gscale;       /* dL/dz scale: 1 / (samples in the mini-batch) */
     int input_grad;      /* backward only: also fill sl->gx */
+    int no_dropout;      /* 1: a training pass without dropout masks */
 } ro_batch;
 
 /*
