@@ -105,7 +105,8 @@
  * in chunk order, so results are bit-identical for any thread count.
  * Nothing is allocated inside the mini-batch loop.  Memory: ceil(batch /
  * chunk) chunk workspaces of about 8·(4·T·chunk·Σ_l n_out_l + n_params)
- * bytes each (784-400-10, T 25, chunk 16, batch 128: about 8 × 7.7 MB).
+ * bytes each (784-400-10, T 25, chunk 16, batch 128: about 8 × 7.7 MB),
+ * plus 8·T·chunk per hidden neuron with dropout_hidden.
  */
 #ifndef SNN_READOUT_H
 #define SNN_READOUT_H
@@ -186,7 +187,8 @@ typedef struct snn_readout snn_readout;
 typedef struct snn_readout_epoch {
     unsigned epoch;         /* 0-based index of the epoch just trained */
     double loss;            /* mean cross-entropy over the epoch's samples (before each update) */
-    double train_accuracy;  /* fraction correct on the fly (before each update) */
+    double train_accuracy;  /* fraction correct on the fly (before each update;
+                               with dropout, of the masked network) */
     double test_accuracy;   /* filled by snn_readout_train; NaN without test data */
     double learning_rate;   /* lr used in this epoch */
     double time_s;          /* wall time of the epoch (s) */
