@@ -469,30 +469,38 @@ static double *train_params(const snn_readout_cfg *c, int threads, unsigned epoc
     return out;
 }
 
-/* Training for 1, 2 and 3 threads gives the same parameters, bit for bit,
-   and moves them away from `other` (parameters of another run) in more
-   than half of the entries. */
-static void check_threads_identical(const snn_readout_cfg *c, const double *other)
+/* det_cfg() with dropout p_in / p_hid: training for 1, 2 and 3 threads
+   gives the same parameters, bit for bit, and they differ in more than half
+   of the entries from a reference: the initial weights without dropout (the
+   comparison is not of untouched values), the same training without it
+   with dropout (the masks act). */
+static void check_threads_identical(double p_in, double p_hid)
 {
     double X[DN * DD];
     uint8_t y[DN];
     random_data(DN, DD, DC, 5, X, y);
+    snn_readout_cfg c = det_cfg();
     snn_readout *r;
     snn_err err;
-    assert_int_equal(snn_readout_create(&r, c, DD, DC, &err), SNN_OK);
+    assert_int_equal(snn_readout_create(&r, &c, DD, DC, &err), SNN_OK);
     size_t np = snn_readout_n_params(r);
     snn_readout_free(r);
+    int drop = p_in > 0 || p_hid > 0;
+    double *ref = train_params(&c, 1, drop ? c.epochs : 0, X, y);
+    c.dropout_input = p_in;
+    c.dropout_hidden = p_hid;
     int saved = omp_get_max_threads();
-    double *p1 = train_params(c, 1, c->epochs, X, y);
-    double *p2 = train_params(c, 2, c->epochs, X, y);
-    double *p3 = train_params(c, 3, c->epochs, X, y);
+    double *p1 = train_params(&c, 1, c.epochs, X, y);
+    double *p2 = train_params(&c, 2, c.epochs, X, y);
+    double *p3 = train_params(&c, 3, c.epochs, X, y);
     omp_set_num_threads(saved);
     assert_memory_equal(p1, p2, np * sizeof(double));
     assert_memory_equal(p1, p3, np * sizeof(double));
     size_t differ = 0;
     for (size_t i = 0; i < np; i++)
-        differ += other[i] != p1[i];
+        differ += ref[i] != p1[i];
     assert_true(differ > np / 2);
+    free(ref);
     free(p1);
     free(p2);
     free(p3);
@@ -501,49 +509,38 @@ static void check_threads_identical(const snn_readout_cfg *c, const double *othe
 static void test_threads_bit_identical(void **state)
 {
     (void)state;
-    double X[DN * DD];
-    uint8_t y[DN];
-    random_data(DN, DD, DC, 5, X, y);
-    snn_readout_cfg c = det_cfg();
-    /* the weights moved (the comparison is not of untouched initial values) */
-    double *p0 = train_params(&c, 1, 0, X, y);
-    check_threads_identical(&c, p0);
-    free(p0);
+    check_threads_identical(0.0, 0.0);
 }
 
 /* Dropout masks are keyed by (seed, epoch, sample): the same training for
-   any thread count, and another than without dropout. */
+   any thread count. */
 static void test_dropout_threads_bit_identical(void **state)
 {
     (void)state;
-    double X[DN * DD];
-    uint8_t y[DN];
-    random_data(DN, DD, DC, 5, X, y);
-    snn_readout_cfg c = det_cfg();
-    double *p0 = train_params(&c, 1, c.epochs, X, y);
-    c.dropout_input = 0.2;
-    c.dropout_hidden = 0.3;
-    check_threads_identical(&c, p0);
-    free(p0);
+    check_threads_identical(0.2, 0.3);
 }
 
-/* The input gradient (GHL's global signal) is the whole network's: with
-   dropout configured it equals, bit for bit, that of the same learner
-   without dropout, while a training pass (loss_and_grad) differs. */
-static void test_input_grad_ignores_dropout(void **state)
+/* Dropout acts in training passes only.  A learner with dropout and the
+   same learner without it (same seed, so the same initial weights) give
+   the same predictions at evaluation and the same input gradient (GHL's
+   global signal is the whole network's) with the same parameter gradient
+   and loss, bit for bit, while their training passes (loss_and_grad)
+   differ. */
+static void test_dropout_only_in_training(void **state)
 {
     (void)state;
-    enum { N = 40, D = 12 };
-    double X[N * D], dX[2][N * D], loss[2], tl[2];
+    enum { N = 200, D = 30 };
+    double X[N * D], loss[2], tl[2], *dX[2], *g[2], *tg[2];
     uint8_t y[N];
-    random_data(N, D, 4, 23, X, y);
+    uint64_t pred[2][N];
+    random_data(N, D, 4, 21, X, y);
     snn_readout_cfg c = det_cfg();
     c.encode = SNN_RO_ENC_CURRENT;
-    double *g[2], *tg[2];
+    c.hidden[0] = 40;
     size_t np = 0;
     for (int k = 0; k < 2; k++) {
         c.dropout_input = k ? 0.4 : 0.0;
-        c.dropout_hidden = k ? 0.4 : 0.0;
+        c.dropout_hidden = k ? 0.5 : 0.0;
         snn_readout *r;
         snn_err err;
         assert_int_equal(snn_readout_create(&r, &c, D, 4, &err), SNN_OK);
@@ -551,49 +548,22 @@ static void test_input_grad_ignores_dropout(void **state)
         np = snn_readout_n_params(r);
         g[k] = malloc(np * sizeof(double));
         tg[k] = malloc(np * sizeof(double));
+        dX[k] = malloc(N * D * sizeof(double));
+        assert_int_equal(snn_readout_evaluate(r, X, y, N, NULL, NULL, pred[k], &err), SNN_OK);
         assert_int_equal(snn_readout_input_grad(r, X, y, N, &loss[k], g[k], dX[k], &err), 0);
         assert_int_equal(snn_readout_loss_and_grad(r, X, y, N, &tl[k], tg[k], &err), 0);
         snn_readout_free(r);
     }
-    assert_memory_equal(dX[0], dX[1], sizeof dX[0]);
+    assert_memory_equal(pred[0], pred[1], sizeof pred[0]);
+    assert_memory_equal(dX[0], dX[1], N * D * sizeof(double));
     assert_memory_equal(g[0], g[1], np * sizeof(double));
     assert_memory_equal(&loss[0], &loss[1], sizeof loss[0]);
     assert_true(tl[0] != tl[1]);
     for (int k = 0; k < 2; k++) {
         free(g[k]);
         free(tg[k]);
+        free(dX[k]);
     }
-}
-
-/* Evaluation never drops: a learner with dropout predicts exactly what the
-   same learner without it (same seed, so the same initial weights)
-   predicts, while their training passes differ. */
-static void test_dropout_not_in_evaluation(void **state)
-{
-    (void)state;
-    enum { N = 200, D = 30 };
-    double X[N * D];
-    uint8_t y[N];
-    random_data(N, D, 4, 21, X, y);
-    snn_readout_cfg c = det_cfg();
-    c.hidden[0] = 40;
-    uint64_t pred[2][N];
-    double loss[2];
-    for (int k = 0; k < 2; k++) {
-        c.dropout_input = k ? 0.5 : 0.0;
-        c.dropout_hidden = k ? 0.5 : 0.0;
-        snn_readout *r;
-        snn_err err;
-        assert_int_equal(snn_readout_create(&r, &c, D, 4, &err), SNN_OK);
-        assert_int_equal(snn_readout_fit_norm(r, X, N, &err), SNN_OK);
-        assert_int_equal(snn_readout_evaluate(r, X, y, N, NULL, NULL, pred[k], &err), SNN_OK);
-        double *g = malloc(snn_readout_n_params(r) * sizeof(double));
-        assert_int_equal(snn_readout_loss_and_grad(r, X, y, N, &loss[k], g, &err), SNN_OK);
-        free(g);
-        snn_readout_free(r);
-    }
-    assert_memory_equal(pred[0], pred[1], sizeof pred[0]);
-    assert_true(loss[0] != loss[1]);
 }
 
 /* The Poisson encoding depends on (seed, epoch, sample) only: cutting the
@@ -1356,8 +1326,7 @@ int main(void)
         cmocka_unit_test(test_dropout_threads_bit_identical),
         cmocka_unit_test(test_gradient_dropout),
         cmocka_unit_test(test_dropout_masks),
-        cmocka_unit_test(test_dropout_not_in_evaluation),
-        cmocka_unit_test(test_input_grad_ignores_dropout),
+        cmocka_unit_test(test_dropout_only_in_training),
         cmocka_unit_test(test_checkpoint_round_trip),
         cmocka_unit_test(test_update_noise),
         cmocka_unit_test(test_lr_schedules),
