@@ -198,7 +198,9 @@ void snn_ghl_synapse_grad(size_t n_in, size_t n_out, const double *x, const doub
 int snn_prune_weakest(double *W, size_t n_in, size_t n_out, double frac, int per_target,
                       int keep_mask, uint8_t *mask, size_t *n_pruned, snn_err *err);
 
-/* ---- as the plasticity rule "ghl" of a dense projection (ghl_rule.c) ----
+/* ---- as the plasticity rule "ghl" of a projection (ghl_rule.c) ----------
+   Dense or sparse (at most one synapse per pair; a dense mirror and a
+   connectivity mask; no pruning).
    Parameters: `snn help rule ghl`.  All return SNN_ECFG for a projection
    without the rule. */
 struct snn_proj;

@@ -1,7 +1,7 @@
 /*
  * rules/ghl_rule.c: global-guided Hebbian learning (rules/ghl.h) as the
- * plasticity rule "ghl" of a dense projection, learning once per stimulus
- * from the sample's spike counts, with pruning on a schedule.
+ * plasticity rule "ghl" of a projection, learning once per stimulus from the
+ * sample's spike counts, with pruning on a schedule.
  *
  * The rule does nothing per spike (spike_off).  Per stimulus it turns the
  * counts into rates, x_i = pre_count_i · 1000 / present_ms and likewise y_j
@@ -19,6 +19,14 @@
  *   - alternating: snn_ghl_rule_apply() with stored counts and gradient,
  *     after a readout step.
  * The projection's top_k is not used: competition is the rule's own k.
+ * Sparse projections (connector local, fixed_prob, ...; at most one synapse
+ * per pre-post pair): the rule keeps a dense mirror of the weights and a
+ * connectivity mask [n_pre × n_post]; per stimulus it copies the synapses'
+ * weights into the mirror, runs the same update with the mask (absent
+ * synapses neither learn nor count in the counters: exactly the dense
+ * update of a matrix whose absent entries are masked out), clips, and copies
+ * them back.  Pruning needs dense weights (its fraction is of the whole
+ * matrix) and is refused on sparse projections.
  * decay = "local" keeps Oja's decay term out of the global sign's reach,
  * so the weights stay bounded without w_min/w_max (ghl.h, Stability); the
  * default "guided" is issue 8's definition and relies on the clip.
@@ -90,6 +98,8 @@ typedef struct ghl_consts {
     int pending;
     uint8_t *mask;      /* [n_pre × n_post] when pruning, else NULL */
     size_t n_pruned;
+    double *Wd;         /* sparse projections: dense mirror [n_pre × n_post], else NULL */
+    uint8_t *conn;      /* sparse projections: 1 where a synapse exists, else NULL */
 } ghl_consts;
 
 static void ghl_release(snn_rule *r)
@@ -102,6 +112,8 @@ static void ghl_release(snn_rule *r)
     free(c->y);
     free(c->grad);
     free(c->mask);
+    free(c->Wd);
+    free(c->conn);
     memset(c, 0, sizeof *c);
 }
 
@@ -109,9 +121,6 @@ static int ghl_prepare(snn_rule *r, snn_proj *pj, double dt_ms, snn_err *err)
 {
     const double *par = r->par;
     ghl_consts *c = r->consts;
-    if (!pj->dense)
-        SNN_FAIL(err, SNN_ECFG, "rule ghl needs dense weights: an all_to_all projection with "
-                 "one delay");
     if (!(par[GR_W_MIN] < par[GR_W_MAX]))
         SNN_FAIL(err, SNN_ECFG, "w_min = %g must be below w_max = %g", par[GR_W_MIN],
                  par[GR_W_MAX]);
@@ -121,6 +130,9 @@ static int ghl_prepare(snn_rule *r, snn_proj *pj, double dt_ms, snn_err *err)
     if (par[GR_PRUNE_EVERY] != floor(par[GR_PRUNE_EVERY]))
         SNN_FAIL(err, SNN_ECFG, "prune_every = %g must be a whole number of samples",
                  par[GR_PRUNE_EVERY]);
+    if (!pj->dense && par[GR_PRUNE_EVERY] > 0 && par[GR_PRUNE_FRAC] > 0)
+        SNN_FAIL(err, SNN_ECFG, "pruning (prune_every, prune_fraction) needs dense weights "
+                 "(an all_to_all projection with one delay); this projection is sparse");
     r->spike_off = true;
     size_t n_pre = pj->pre->n, n_post = pj->post->n;
     snn_ghl_opts o;
@@ -152,9 +164,44 @@ static int ghl_prepare(snn_rule *r, snn_proj *pj, double dt_ms, snn_err *err)
         if (ok)
             memset(c->mask, 1, n_pre * n_post);
     }
+    if (ok && !pj->dense) {
+        c->Wd = calloc(n_pre * n_post > 0 ? n_pre * n_post : 1, sizeof(double));
+        c->conn = calloc(n_pre * n_post > 0 ? n_pre * n_post : 1, 1);
+        ok = c->Wd && c->conn;
+    }
     if (!ok)
         SNN_FAIL(err, SNN_ENOMEM, "out of memory for rule ghl (%zu × %zu)", n_pre, n_post);
+    if (c->conn)
+        for (size_t t = 0; t < pj->n_parts; t++) {
+            const snn_part *pt = &pj->parts[t];
+            for (size_t i = 0; i < n_pre; i++)
+                for (size_t q = pt->row[i]; q < pt->row[i + 1]; q++) {
+                    uint8_t *e = &c->conn[i * n_post + pt->col[q]];
+                    if (*e)
+                        SNN_FAIL(err, SNN_ECFG, "two synapses from pre %zu to post %u; the "
+                                 "rule needs at most one per pair", i, pt->col[q]);
+                    *e = 1;
+                }
+        }
     return SNN_OK;
+}
+
+/* Sparse projections: the synapses' weights to the dense mirror (to = 1) or
+   back (to = 0). */
+static void mirror(snn_proj *pj, double *W, int to)
+{
+    size_t n_pre = pj->pre->n, n_post = pj->post->n;
+    for (size_t t = 0; t < pj->n_parts; t++) {
+        snn_part *pt = &pj->parts[t];
+        for (size_t i = 0; i < n_pre; i++)
+            for (size_t q = pt->row[i]; q < pt->row[i + 1]; q++) {
+                double *d = &W[i * n_post + pt->col[q]];
+                if (to)
+                    *d = pt->w[q];
+                else
+                    pt->w[q] = *d;
+            }
+    }
 }
 
 /* One stimulus from its counts; g may be NULL in mode none. */
@@ -167,8 +214,11 @@ static int learn(snn_proj *pj, ghl_consts *c, const uint32_t *pre_counts,
         c->x[i] = (double)pre_counts[i] * hz;
     for (size_t j = 0; j < n_post; j++)
         c->y[j] = (double)post_counts[j] * hz;
-    double *W = pj->w_dense;
-    int rc = snn_ghl_update(c->g, c->x, c->y, g, c->mask, W, &c->cnt, err);
+    double *W = pj->dense ? pj->w_dense : c->Wd;
+    if (!pj->dense)
+        mirror(pj, W, 1);
+    int rc = snn_ghl_update(c->g, c->x, c->y, g, c->mask ? c->mask : c->conn, W, &c->cnt,
+                            err);
     if (rc)
         return rc;
     size_t n = n_pre * n_post;
@@ -180,6 +230,8 @@ static int learn(snn_proj *pj, ghl_consts *c, const uint32_t *pre_counts,
         for (size_t q = 0; q < n; q++)
             if (!c->mask[q])
                 W[q] = 0.0;
+    if (!pj->dense)
+        mirror(pj, W, 0);
     c->seen++;
     if (c->mask && c->seen % c->prune_every == 0)
         rc = snn_prune_weakest(W, n_pre, n_post, c->prune_frac, c->per_target, 1, c->mask,
@@ -226,7 +278,8 @@ const snn_rule_type ghl_type = {
     .doc = "Global-guided Hebbian learning (rules/ghl.h): Oja's rule with k-winner or softmax "
            "competition, once per stimulus on the spike counts, steered by the sign of the "
            "task gradient (mode direction | gate | none); optional top-fraction sparsity and "
-           "pruning on a schedule.  Dense projections only.",
+           "pruning on a schedule (dense projections only).  Sparse projections: at most one "
+           "synapse per pair; absent synapses stay absent.",
     .params = ghl_params,
     .n_params = GR_N_PARAMS,
     .consts_size = sizeof(ghl_consts),

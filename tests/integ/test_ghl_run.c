@@ -13,8 +13,12 @@
  *   clipped, and the reversals of the Hebbian term.
  * - Mode none: the run with the loop gives the same weights and features,
  *   bit for bit, as the plain Hebbian run without it (and they did learn).
+ * - The same closed form on a sparse xe (connector local: 4 patches of 5
+ *   neurons, 256 synapses each): absent synapses neither learn nor count,
+ *   and stay absent.
  * - The same weights for 1 and 2 threads (network and readout), with
- *   mini-batches of 6 + 6 + 4 samples and the per-synapse sign.
+ *   mini-batches of 6 + 6 + 4 samples and the per-synapse sign, dense and
+ *   sparse.
  * - /ghl/xe/{samples,local,reversed,accuracy,loss}: one row per mini-batch,
  *   the counters ending at the rule's own.
  * - Schedule interleave: after the first mini-batch, each sample's update is
@@ -27,8 +31,8 @@
  *   M = ±1 from the readout's verdict (reward), M and m computed by an
  *   independent readout given the same batch; samples of the first batch
  *   change nothing.
- * - Refusals: checkpoints with the hook, a non-ghl projection, and the
- *   `guided` group's configuration errors.
+ * - Refusals: checkpoints with the hook, a non-ghl projection, the
+ *   `guided` group's configuration errors, pruning on a sparse projection.
  */
 #include "../support.h"
 
@@ -50,8 +54,10 @@
 #define CFG SNN_TEST_DATA "/ghl_small.cfg"
 
 typedef struct run_out {
-    double *w;            /* the weights of xe after the phases */
+    double *w;            /* the weights of xe after the phases, dense [pre × post] */
     double *w0;           /* ... and after the build */
+    uint8_t *conn;        /* 1 where xe has a synapse (all ones when dense) */
+    size_t nnz;           /* synapses after the phases */
     snn_phase_features *feat;  /* per phase, kept */
     size_t n_phases, n_w, batches;
     size_t nb;
@@ -69,6 +75,26 @@ static snn_spec *load(const char *const *ov, size_t n_ov)
     return sp;
 }
 
+/* xe's weights as a dense matrix W [pre × post]: absent synapses 0, conn 0. */
+static void dense_weights(const snn_proj *pj, double *W, uint8_t *conn)
+{
+    size_t n_pre = pj->pre->n, n_post = pj->post->n;
+    double *w = malloc(pj->nnz * sizeof *w);
+    uint64_t *pre = malloc(pj->nnz * sizeof *pre), *post = malloc(pj->nnz * sizeof *post);
+    snn_net_weights(pj, w, pre, post);
+    memset(W, 0, n_pre * n_post * sizeof *W);
+    if (conn)
+        memset(conn, 0, n_pre * n_post);
+    for (size_t q = 0; q < pj->nnz; q++) {
+        W[pre[q] * n_post + post[q]] = w[q];
+        if (conn)
+            conn[pre[q] * n_post + post[q]] = 1;
+    }
+    free(w);
+    free(pre);
+    free(post);
+}
+
 /* Run sp's phases with the loop (guided != 0) or without. */
 static void run_h5(snn_spec *sp, int threads, int guided, run_out *o, const char *h5path)
 {
@@ -84,7 +110,8 @@ static void run_h5(snn_spec *sp, int threads, int guided, run_out *o, const char
     snn_proj *pj = &net->projs[0];
     o->n_w = pj->pre->n * pj->post->n;
     o->w0 = malloc(o->n_w * sizeof(double));
-    memcpy(o->w0, pj->w_dense, o->n_w * sizeof(double));
+    o->conn = malloc(o->n_w);
+    dense_weights(pj, o->w0, o->conn);
     snn_ghl_run *g = NULL;
     if (guided && snn_ghl_run_create(&g, net, &err))
         fail_msg("%s", err.msg);
@@ -100,7 +127,8 @@ static void run_h5(snn_spec *sp, int threads, int guided, run_out *o, const char
     if (h5 && (snn_ghl_run_write_h5(g, h5, &err) || snn_h5_close(h5, 1, &err)))
         fail_msg("%s", err.msg);
     o->w = malloc(o->n_w * sizeof(double));
-    memcpy(o->w, pj->w_dense, o->n_w * sizeof(double));
+    dense_weights(pj, o->w, NULL);
+    o->nnz = pj->nnz;
     o->n_phases = res.n_phases;
     o->feat = res.features;
     res.features = NULL;
@@ -135,6 +163,7 @@ static void run_free(run_out *o)
     snn_protocol_result_free(&r);
     free(o->w);
     free(o->w0);
+    free(o->conn);
     free(o->pre);
     free(o->post);
     free(o->dX);
@@ -146,12 +175,22 @@ static double sgn(double v)
     return (v > 0) - (v < 0);
 }
 
+/* A sparse xe: 4 locations (16 x 16 patches every 12 pixels) of 5
+   neurons, 256 of the 784 pixels each. */
+#define LOCAL_XE "projections.xe.connector=\"local\"", "projections.xe.width=28",              \
+    "projections.xe.height=28", "projections.xe.patch=16", "projections.xe.stride=12",        \
+    "projections.xe.per_location=5"
+
 /* Direction mode through the loop with decay guided (the default) or
-   local (projections.xe.plasticity.decay = "local"). */
-static void direction_closed_form(int keep_decay)
+   local (projections.xe.plasticity.decay = "local"), on the dense xe or
+   on a sparse one (the update skips absent synapses, which stay absent). */
+static void direction_closed_form(int keep_decay, int sparse)
 {
-    const char *ov[] = {"projections.xe.plasticity.decay=\"local\""};
-    snn_spec *sp = load(ov, keep_decay ? 1 : 0);
+    const char *dense_ov[] = {"projections.xe.plasticity.decay=\"local\""};
+    const char *sparse_ov[] = {LOCAL_XE, "projections.xe.plasticity.decay=\"local\""};
+    const char *const *ov = sparse ? sparse_ov : dense_ov;
+    size_t n_ov = (sparse ? 6 : 0) + (keep_decay ? 1 : 0);
+    snn_spec *sp = load(ov, n_ov);
     run_out o = {0};
     run(sp, 1, 1, &o);
     const size_t NI = 784, NO = 20, B = 16;
@@ -185,6 +224,8 @@ static void direction_closed_form(int keep_decay)
     for (size_t s = 0; s < B; s++)
         for (size_t i = 0; i < NI; i++)
             for (size_t j = 0; j < NO; j++) {
+                if (!o.conn[i * NO + j])
+                    continue;
                 double x = o.pre[s * NI + i] * hz, y = o.post[s * NO + j] * hz;
                 double g = o.dX[s * NO + j], *wij = &w[i * NO + j];
                 double dl = eta * y * (x - y * *wij);
@@ -209,12 +250,15 @@ static void direction_closed_form(int keep_decay)
     assert_true(reversed > 0 && reversed < local);
     assert_int_equal(o.cnt.local, local);
     assert_int_equal(o.cnt.reversed, reversed);
-    size_t changed = 0;
+    size_t changed = 0, n_conn = 0;
     for (size_t q = 0; q < NI * NO; q++) {
         snn_assert_close(o.w[q], w[q], 1e-12, 1e-15);
         changed += o.w[q] != o.w0[q];
+        n_conn += o.conn[q];
     }
     assert_true(changed > 100);
+    assert_int_equal(n_conn, sparse ? NO * 256 : NI * NO);
+    assert_int_equal(o.nnz, n_conn);
     free(w);
     free(X);
     free(dX);
@@ -225,8 +269,10 @@ static void direction_closed_form(int keep_decay)
 static void test_direction_closed_form(void **state)
 {
     (void)state;
-    direction_closed_form(0);
-    direction_closed_form(1);
+    direction_closed_form(0, 0);
+    direction_closed_form(1, 0);
+    direction_closed_form(0, 1);
+    direction_closed_form(1, 1);
 }
 
 static void same_features(const run_out *a, const run_out *b)
@@ -262,11 +308,11 @@ static void test_none_is_plain_hebbian(void **state)
     snn_spec_free(sp);
 }
 
-static void test_threads(void **state)
+static void threads_case(int sparse)
 {
-    (void)state;
-    const char *ov[] = {"guided.batch=6", "projections.xe.plasticity.sign=\"synapse\""};
-    snn_spec *sp = load(ov, 2);
+    const char *ov[] = {"guided.batch=6", "projections.xe.plasticity.sign=\"synapse\"",
+                        LOCAL_XE};
+    snn_spec *sp = load(ov, sparse ? 8 : 2);
     run_out a = {0}, b = {0};
     run(sp, 1, 1, &a);
     run(sp, 2, 1, &b);
@@ -279,6 +325,13 @@ static void test_threads(void **state)
     run_free(&a);
     run_free(&b);
     snn_spec_free(sp);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    threads_case(0);
+    threads_case(1);
 }
 
 /* Schedule interleave: hook calls on hand-made counts. */
@@ -515,6 +568,15 @@ static void test_refusals(void **state)
     expect_cfg_fail(o3, 1, "schedule");
     const char *o4[] = {"guided.batchs=3"};
     expect_cfg_fail(o4, 1, "batchs");
+
+    /* pruning needs dense weights */
+    const char *o5[] = {LOCAL_XE, "projections.xe.plasticity.prune_every=4",
+                        "projections.xe.plasticity.prune_fraction=0.1"};
+    sp = load(o5, 8);
+    assert_int_equal(snn_net_build(&net, sp, 1, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "pruning (prune_every, prune_fraction) needs dense weights"));
+    assert_non_null(strstr(err.msg, "projection 'xe'"));
+    snn_spec_free(sp);
 }
 
 int main(void)
