@@ -353,7 +353,7 @@ static const key_desc boost_keys[BO_N] = {
 };
 
 enum { PH_NAME, PH_SPLIT, PH_SAMPLES, PH_SEED, PH_PLASTIC, PH_FEATURES, PH_SNAP, PH_PROBE,
-       PH_PROBE_SPLIT, PH_OFF, PH_N };
+       PH_PROBE_SPLIT, PH_OFF, PH_GAIN, PH_N };
 static const key_desc phase_keys[PH_N] = {
     [PH_NAME] = {"name", V_STR, NULL, 0, 0, 0, K_REQ, NULL,
                  "unique name (letters, digits, _), used by evaluate"},
@@ -381,6 +381,11 @@ static const key_desc phase_keys[PH_N] = {
                 "projections switched off during this phase: they deliver nothing and learn "
                 "nothing, their weights stay (e.g. learn with the lateral inhibition, extract "
                 "features without it: off = [\"ie\"])"},
+    [PH_GAIN] = {"gain", V_GROUP, "1", 0, 0, 0, 0, "{} (all 1)",
+                 "per projection, a factor on the weights it delivers during this phase, "
+                 "{ name = factor; ... } with factors >= 0; plasticity, normalisation and the "
+                 "recorded weights see the unscaled weights (e.g. learn with the full lateral "
+                 "inhibition, extract features with a tenth of it: gain = { inhibition = 0.1; })"},
 };
 
 enum { EV_METHOD, EV_POP, EV_ASSIGN, EV_TEST, EV_N };
@@ -2516,6 +2521,53 @@ static int parse_phase_off(ctx *c, config_setting_t *g, snn_phase_spec *ph)
     return SNN_OK;
 }
 
+/* phases[i].gain: { projection = factor; ... } into ph->gain_proj, ph->gain. */
+static int parse_phase_gain(ctx *c, config_setting_t *g, snn_phase_spec *ph)
+{
+    snn_spec *sp = c->spec;
+    config_setting_t *gs = config_setting_get_member(g, phase_keys[PH_GAIN].key);
+    if (!gs)
+        return config_setting_add(g, phase_keys[PH_GAIN].key, CONFIG_TYPE_GROUP) ? SNN_OK
+                                                                                : oom(c);
+    if (!config_setting_is_group(gs))
+        return fail_type(c, gs, "a group of factors { projection = 0.5; }");
+    size_t n = (size_t)config_setting_length(gs);
+    ph->gain_proj = malloc((n ? n : 1) * sizeof *ph->gain_proj);
+    ph->gain = malloc((n ? n : 1) * sizeof *ph->gain);
+    if (!ph->gain_proj || !ph->gain)
+        return oom(c);
+    for (size_t k = 0; k < n; k++) {
+        config_setting_t *e = config_setting_get_elem(gs, (unsigned)k);
+        const char *name = config_setting_name(e);
+        size_t j = 0;
+        while (j < sp->n_projs && strcmp(sp->projs[j].name, name) != 0)
+            j++;
+        if (j == sp->n_projs) {
+            const char **cand = malloc((sp->n_projs ? sp->n_projs : 1) * sizeof *cand);
+            if (!cand)
+                return oom(c);
+            for (size_t q = 0; q < sp->n_projs; q++)
+                cand[q] = sp->projs[q].name;
+            char tail[700];
+            suggest(name, cand, sp->n_projs, false, tail, sizeof tail);
+            free(cand);
+            return fail(c, e, "%s: no projection is called '%s'%s", pth(c, e), name, tail);
+        }
+        int t = config_setting_type(e);
+        if (t != CONFIG_TYPE_FLOAT && t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+            return fail_type(c, e, "a factor (a number >= 0)");
+        double v = config_setting_get_float(e);
+        if (t != CONFIG_TYPE_FLOAT)
+            v = (double)config_setting_get_int64(e);
+        if (!(v >= 0.0 && isfinite(v)))
+            return fail(c, e, "%s = %g: a gain must be a finite number >= 0", pth(c, e), v);
+        ph->gain_proj[k] = (uint32_t)j;
+        ph->gain[k] = v;
+        ph->n_gain = k + 1;
+    }
+    return SNN_OK;
+}
+
 /* Entry i of the list `phases`. */
 static int parse_phase(ctx *c, config_setting_t *list, size_t i)
 {
@@ -2582,7 +2634,7 @@ static int parse_phase(ctx *c, config_setting_t *list, size_t i)
     } else if ((rc = add_str(c, g, phase_keys[PH_PROBE_SPLIT].key, "test"))) {
         return rc;
     }
-    if ((rc = parse_phase_off(c, g, ph)))
+    if ((rc = parse_phase_off(c, g, ph)) || (rc = parse_phase_gain(c, g, ph)))
         return rc;
     config_setting_t *fs = config_setting_get_member(g, phase_keys[PH_FEATURES].key);
     if (!fs)
@@ -3063,6 +3115,19 @@ static int robust_phase(ctx *c, config_setting_t *g, size_t base, size_t k, size
     }
     if (cp->n_off)
         memcpy(cp->off, ph[base].off, cp->n_off * sizeof *cp->off);
+    cp->gain_proj = malloc((cp->n_gain + 1) * sizeof *cp->gain_proj);
+    cp->gain = malloc((cp->n_gain + 1) * sizeof *cp->gain);
+    if (!cp->gain_proj || !cp->gain) {
+        free(cp->features);
+        free(cp->off);
+        free(cp->gain_proj);
+        free(cp->gain);
+        return oom(c);
+    }
+    if (cp->n_gain) {
+        memcpy(cp->gain_proj, ph[base].gain_proj, cp->n_gain * sizeof *cp->gain_proj);
+        memcpy(cp->gain, ph[base].gain, cp->n_gain * sizeof *cp->gain);
+    }
     cp->plastic = false;
     cp->snapshot_every = 0;
     cp->probe = 0;

@@ -215,6 +215,7 @@ int snn_net_build(snn_net **out, const snn_spec *spec, int threads, snn_err *err
     }
     for (size_t j = 0; j < spec->n_projs; j++) {
         rc = snn_connect(net, &net->projs[j], &spec->projs[j], (uint32_t)j, err);
+        net->projs[j].gain = 1.0;
         if (!rc && spec->projs[j].rule)
             rc = attach_rule(net, &net->projs[j], err);
         if (rc) {

@@ -63,6 +63,8 @@ typedef struct snn_proj {
     snn_rule *rule;              /* plasticity (owned); NULL: static weights */
     bool off;                    /* delivers nothing, learns nothing: set by sim/protocol.c
                                     for the phases that list it in `off` */
+    double gain;                 /* delivered weight = gain * w (clock integrator); 1 except
+                                    in the phases that list it in `gain` (sim/protocol.c) */
 } snn_proj;
 
 /* Piecewise-constant current input, applied at step boundaries. */

@@ -1060,14 +1060,19 @@ void snn_protocol_result_free(snn_protocol_result *res)
 
 /* ---- phases --------------------------------------------------------------- */
 
-/* pj->off := pj is in ph->off (ph NULL: every projection on).  The flag
-   follows from the phase alone, so checkpoints need not store it. */
+/* pj->off := pj is in ph->off, pj->gain := its factor in ph->gain or 1 (ph
+   NULL: every projection on, gains 1).  Both follow from the phase alone, so
+   checkpoints need not store them. */
 static void set_off(snn_net *net, const snn_phase_spec *ph)
 {
-    for (size_t j = 0; j < net->n_projs; j++)
+    for (size_t j = 0; j < net->n_projs; j++) {
         net->projs[j].off = false;
+        net->projs[j].gain = 1.0;
+    }
     for (size_t q = 0; ph && q < ph->n_off; q++)
         net->projs[ph->off[q]].off = true;
+    for (size_t q = 0; ph && q < ph->n_gain; q++)
+        net->projs[ph->gain_proj[q]].gain = ph->gain[q];
 }
 
 typedef struct phase_ctx {
@@ -1415,9 +1420,10 @@ int snn_protocol_run(snn_net *net, const snn_dataset *const split[2], snn_rec *r
         if (ph->plastic || !par_ok)
             c.pr.stop = NULL;
         snn_net_set_plastic(net, ph->plastic);
-        /* Switch the phase's `off` projections off before any copy of the
-           network exists (the copies of a parallel frozen phase take the flag
-           with the projection, and only read it); cleared after the loop. */
+        /* Switch the phase's `off` projections off and set its gains before
+           any copy of the network exists (the copies of a parallel frozen
+           phase take them with the projection, and only read them); reset
+           after the loop. */
         set_off(net, ph);
         /* learning steps the network partition after partition on one thread
            unless simulation.parallel_learning (identical results) */

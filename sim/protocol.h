@@ -60,6 +60,17 @@
  * (off = ["ie"] in the train and test phases), so that every neuron's
  * count reflects how well the image matches its prototype.
  *
+ * Projections scaled (phases[].gain = { PROJ = factor; ... }, factor >= 0).
+ * During the phase each spike through PROJ adds factor * w instead of w
+ * (transmit() multiplies the spike's multiplicity by the factor; a factor
+ * of 1 is exactly the unscaled delivery).  Only delivery changes: rules,
+ * normalisation, recordings and snapshots see the unscaled w, and events
+ * are counted as usual (gain 0 still counts them, unlike off).  Set and
+ * reset with `off` (same lifetime, not stored in checkpoints).  Use: learn
+ * with Diehl & Cook's strong lateral inhibition, extract the features with
+ * a fraction of it (experiments/mnist_hybrid_local.cfg) so that more than
+ * the few winners of each image answer, in graded counts.
+ *
  * Direct winner-take-all (stimulus.wta = "POP").  Diehl & Cook's lateral
  * inhibition without the inhibitory partner population, in its limit of
  * instant, overwhelming inhibition: at the end of every step (of every

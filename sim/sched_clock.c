@@ -88,7 +88,9 @@ static void plasticity_post(snn_proj *pj, snn_part *pt, size_t k)
 
 /* Route the spikes of pj's pre population at step k into partition pt.
    A projection switched off for the phase (pj->off, sim/protocol.h)
-   delivers nothing, counts no events and calls no rule. */
+   delivers nothing, counts no events and calls no rule.  Each spike (of
+   multiplicity m) adds m * gain * w to its targets (pj->gain: the phase's
+   factor, 1 otherwise). */
 static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
 {
     if (pj->off)
@@ -99,6 +101,7 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
     uint64_t ev = 0;
     bool rule_on = !frozen && pj->rule && !pj->rule->spike_off;
     bool pre_rule = rule_on && pj->rule->type->on_pre;
+    double gain = pj->gain;   /* 1 outside phases that scale pj: mu * 1 is mu, exactly */
     if (pj->dense) {
         double *dst = snn_pop_slot(post, (k + 1 + pj->delay) % D, (size_t)pj->channel);
         size_t lo = pt->post_lo, hi = pt->post_hi, n_post = post->n;
@@ -108,8 +111,8 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
                 if (pre_rule)
                     plasticity_pre(pj, pt, s->id[m], k);
                 const double *w = pj->w_dense + (size_t)s->id[m] * n_post;
-                double mu = (double)s->mult[m];
-                if (s->mult[m] == 1)
+                double mu = (double)s->mult[m] * gain;
+                if (mu == 1.0)
                     for (size_t j = lo; j < hi; j++)
                         dst[j] += w[j];
                 else
@@ -134,7 +137,7 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
                     continue;
                 if (pre_rule)
                     plasticity_pre(pj, pt, i, k);
-                double mu = (double)s->mult[m];
+                double mu = (double)s->mult[m] * gain;
                 if (pt->delay) {
                     for (size_t q = k0; q < k1; q++) {
                         double *slot = snn_pop_slot(post, (k + 1 + pt->delay[q]) % D,
@@ -142,7 +145,7 @@ static void transmit(snn_proj *pj, snn_part *pt, size_t k, bool frozen)
                         slot[col[q]] += mu * w[q];
                     }
                 } else {
-                    if (s->mult[m] == 1)
+                    if (mu == 1.0)
                         for (size_t q = k0; q < k1; q++)
                             dst[col[q]] += w[q];
                     else

@@ -49,6 +49,8 @@ void snn_spec_free(snn_spec *s)
     for (size_t i = 0; s->phases && i < s->n_phases; i++) {
         free(s->phases[i].features);
         free(s->phases[i].off);
+        free(s->phases[i].gain_proj);
+        free(s->phases[i].gain);
     }
     free(s->phases);
     free(s->resolved);

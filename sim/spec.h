@@ -182,6 +182,9 @@ typedef struct snn_phase_spec {
     size_t n_off;
     uint32_t *off;                 /* projections (indices) that deliver nothing and learn
                                       nothing during the phase; owned (sim/protocol.h) */
+    size_t n_gain;
+    uint32_t *gain_proj;           /* projections (indices) whose delivered weights are */
+    double *gain;                  /* scaled by gain[q] during the phase; owned */
     size_t snapshot_every;         /* plastic phases: weights (and probe) every K samples; 0 off */
     size_t probe;                  /* probe set: the first N images of probe_split; 0 none */
     int probe_split;               /* 0: training set, 1: test set (default) */

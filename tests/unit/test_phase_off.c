@@ -1,6 +1,7 @@
 /*
- * tests/unit/test_phase_off.c: projections switched off per phase
- * (phases[].off, sim/protocol.h "Projections switched off").
+ * tests/unit/test_phase_off.c: projections switched off or scaled per phase
+ * (phases[].off and phases[].gain, sim/protocol.h "Projections switched
+ * off").
  *
  * Toy: 12 Poisson pixels (three bars of four pixels, 200 Hz) -> A (3 LIF
  * neurons, all to all, "pa") -> B (3 LIF neurons, one to one, "ab", strong
@@ -23,6 +24,19 @@
  *     unknown name is a file:line error with the nearest valid name; a name
  *     listed twice and a non-list are errors; perturbed copies of a test
  *     phase (robustness) get their own copy of the list.
+ * Gains ("ab" kept out of learning by `off`, so its weights stay W_AB):
+ *   - gain 0.5 on "ab" in the frozen phases gives, bit for bit, the
+ *     features of the run whose "ab" was built with weight W_AB / 2 (a
+ *     power of two: the products are exact), and B fires less than at 1;
+ *   - gain 0: B is silent, but "ab" still counts its events (unlike off);
+ *   - the dense "pa" at gain 0.5 in loud: A fires less; at 0 not at all;
+ *   - a gain in one frozen phase (quiet) leaves the learning phase, the
+ *     weights and the next phase (loud) exactly as without it;
+ *   - 1, 2 and 3 threads and a stop/resume in the scaled phase agree bit
+ *     for bit; gain = { ab = 0.5; } parses (integers too), reloads from
+ *     the resolved file, is copied into perturbed phases; an unknown
+ *     projection (with the nearest name), a negative factor and a
+ *     non-group are file:line errors.
  */
 #include "../support.h"
 
@@ -65,7 +79,8 @@ static void plastic_proj(snn_proj_spec *pj)
     pj->rule_par[am] = 21.0;
 }
 
-static void add_phase(snn_spec *s, const char *name, int split, size_t n, bool plastic, bool off)
+static void add_phase(snn_spec *s, const char *name, int split, size_t n, bool plastic, bool off,
+                      uint32_t gain_proj, double gain)
 {
     snn_phase_spec *ph = &s->phases[s->n_phases++];
     snprintf(ph->name, sizeof ph->name, "%s", name);
@@ -82,12 +97,21 @@ static void add_phase(snn_spec *s, const char *name, int split, size_t n, bool p
         ph->off = malloc(sizeof *ph->off);
         ph->off[0] = PJ_AB;
     }
+    if (gain != 1.0) {
+        ph->n_gain = 1;
+        ph->gain_proj = malloc(sizeof *ph->gain_proj);
+        ph->gain = malloc(sizeof *ph->gain);
+        ph->gain_proj[0] = gain_proj;
+        ph->gain[0] = gain;
+    }
     snprintf(ph->where.file, sizeof ph->where.file, "toy.cfg");
     ph->where.line = 9;
 }
 
-/* off_mask bit f: "ab" is off in phase f. */
-static snn_spec *toy_spec(unsigned off_mask)
+/* off_mask bit f: "ab" is off in phase f; gain_mask bit f: projection gp
+   delivers with factor `gain` in phase f; "ab" is built with weight w_ab. */
+static snn_spec *toy_spec_gain(unsigned off_mask, uint32_t gp, unsigned gain_mask, double gain,
+                               double w_ab)
 {
     snn_spec *s = fx_spec(0.5, 1, 11);
     assert_int_equal(fx_pop(s, "pix", "poisson", NPIX), POP_PIX);
@@ -96,16 +120,24 @@ static snn_spec *toy_spec(unsigned off_mask)
     snn_proj_spec *pa = fx_proj(s, POP_PIX, POP_A, SNN_CONN_ALL_TO_ALL, 0.0, 0.5);
     pa->weight = (snn_dist){.kind = SNN_DIST_UNIFORM, .a = 200.0, .b = 900.0};
     plastic_proj(pa);
-    snn_proj_spec *ab = fx_proj(s, POP_A, POP_B, SNN_CONN_ONE_TO_ONE, W_AB, 0.5);
+    snn_proj_spec *ab = fx_proj(s, POP_A, POP_B, SNN_CONN_ONE_TO_ONE, w_ab, 0.5);
     plastic_proj(ab);
     ab->normalize = NORM_AB; /* would rescale 2000 -> 1500 after every learning sample */
     s->stim = (snn_stim_spec){.input = POP_PIX, .max_rate_hz = 200.0, .intensity = 1.0,
                               .present_ms = 40.0, .rest_ms = 20.0, .watch = -1};
     s->phases = calloc(N_PH, sizeof *s->phases);
-    add_phase(s, "learn", 0, 6, true, off_mask & 1u << PH_LEARN);
-    add_phase(s, "quiet", 0, N_TRAIN, false, off_mask & 1u << PH_QUIET);
-    add_phase(s, "loud", 1, 7, false, off_mask & 1u << PH_LOUD);
+    add_phase(s, "learn", 0, 6, true, off_mask & 1u << PH_LEARN, gp,
+              gain_mask & 1u << PH_LEARN ? gain : 1.0);
+    add_phase(s, "quiet", 0, N_TRAIN, false, off_mask & 1u << PH_QUIET, gp,
+              gain_mask & 1u << PH_QUIET ? gain : 1.0);
+    add_phase(s, "loud", 1, 7, false, off_mask & 1u << PH_LOUD, gp,
+              gain_mask & 1u << PH_LOUD ? gain : 1.0);
     return s;
+}
+
+static snn_spec *toy_spec(unsigned off_mask)
+{
+    return toy_spec_gain(off_mask, PJ_AB, 0, 1.0, W_AB);
 }
 
 /* ---- an in-memory checkpoint store (snn_state_io) ------------------------------ */
@@ -271,6 +303,7 @@ static int run(const snn_spec *s, const snn_dataset *const split[2], int threads
         snn_net_weights(&net->projs[j], o->w1[j], NULL, NULL);
         o->events[j] = events(&net->projs[j]);
         assert_false(net->projs[j].off); /* cleared when the protocol ends */
+        assert_true(net->projs[j].gain == 1.0);
     }
     for (int i = 0; i < 3; i++)
         o->spikes[i] = net->spike_count[i];
@@ -450,6 +483,105 @@ static void test_resume(void **state)
     snn_spec_free(s);
 }
 
+/* ---- gains ------------------------------------------------------------------------ */
+
+static void assert_phase_same(const run_out *a, const run_out *b, size_t f)
+{
+    const snn_phase_features *x = &a->res.features[f], *y = &b->res.features[f];
+    assert_int_equal(x->n, y->n);
+    assert_int_equal(x->cols, y->cols);
+    assert_memory_equal(x->counts, y->counts, x->n * x->cols * sizeof *x->counts);
+}
+
+/* Gain 0.5 in the frozen phases = weight W_AB / 2; gain 0 silences B. */
+static void test_gain_scales_delivery(void **state)
+{
+    fixture *fx = *state;
+    unsigned frozen = 1u << PH_QUIET | 1u << PH_LOUD, learn_off = 1u << PH_LEARN;
+    snn_spec *sp[4] = {toy_spec_gain(learn_off, PJ_AB, frozen, 0.5, W_AB),
+                       toy_spec_gain(learn_off, PJ_AB, 0, 1.0, W_AB / 2),
+                       toy_spec_gain(learn_off, PJ_AB, 0, 1.0, W_AB),
+                       toy_spec_gain(learn_off, PJ_AB, frozen, 0.0, W_AB)};
+    run_out *o = calloc(4, sizeof *o);
+    for (int r = 0; r < 4; r++)
+        run(sp[r], fx->split, 1, NULL, NULL, &o[r]);
+    for (size_t f = 0; f < N_PH; f++) {
+        assert_phase_same(&o[0], &o[1], f);
+        /* A never hears "ab" */
+        assert_int_equal(phase_sum(&o[0], f, 0, NA), phase_sum(&o[2], f, 0, NA));
+        assert_int_equal(phase_sum(&o[3], f, 0, NA), phase_sum(&o[2], f, 0, NA));
+    }
+    for (size_t f = PH_QUIET; f <= PH_LOUD; f++) {
+        uint64_t half = phase_sum(&o[0], f, NA, NB), full = phase_sum(&o[2], f, NA, NB);
+        assert_true(full > 0);
+        assert_true(half < full);
+        assert_int_equal(phase_sum(&o[3], f, NA, NB), 0);
+    }
+    /* the weights the rule and the recorder see are not scaled */
+    for (size_t j = 0; j < NA; j++)
+        assert_true(o[0].w1[PJ_AB][j] == W_AB && o[3].w1[PJ_AB][j] == W_AB);
+    /* a scaled projection delivers (and counts) its events, even at gain 0;
+       off would not */
+    assert_true(o[2].events[PJ_AB] > 0);
+    assert_int_equal(o[3].events[PJ_AB], o[2].events[PJ_AB]);
+    assert_int_equal(o[0].events[PJ_AB], o[2].events[PJ_AB]);
+    for (int r = 0; r < 4; r++) {
+        snn_protocol_result_free(&o[r].res);
+        snn_spec_free(sp[r]);
+    }
+    free(o);
+}
+
+/* The dense "pa" scaled in loud: A (and so B) fires less at 0.5, not at
+   all at 0; learn and quiet as without the gain. */
+static void test_gain_dense(void **state)
+{
+    fixture *fx = *state;
+    snn_spec *sp[3] = {toy_spec(0), toy_spec_gain(0, PJ_PA, 1u << PH_LOUD, 0.5, W_AB),
+                       toy_spec_gain(0, PJ_PA, 1u << PH_LOUD, 0.0, W_AB)};
+    run_out *o = calloc(3, sizeof *o);
+    for (int r = 0; r < 3; r++)
+        run(sp[r], fx->split, 1, NULL, NULL, &o[r]);
+    for (int r = 1; r < 3; r++) {
+        assert_phase_same(&o[0], &o[r], PH_LEARN);
+        assert_phase_same(&o[0], &o[r], PH_QUIET);
+        assert_memory_equal(o[0].w1, o[r].w1, sizeof o[0].w1);
+    }
+    uint64_t a1 = phase_sum(&o[0], PH_LOUD, 0, NA), a05 = phase_sum(&o[1], PH_LOUD, 0, NA);
+    assert_true(a1 > 0 && a05 < a1);
+    assert_int_equal(phase_sum(&o[2], PH_LOUD, 0, NA + NB), 0);
+    for (int r = 0; r < 3; r++) {
+        snn_protocol_result_free(&o[r].res);
+        snn_spec_free(sp[r]);
+    }
+    free(o);
+}
+
+/* A gain in quiet only: learn, the weights and loud as without it; 1, 2, 3
+   threads and a stop/resume in quiet agree. */
+static void test_gain_one_phase(void **state)
+{
+    fixture *fx = *state;
+    snn_spec *s = toy_spec_gain(0, PJ_AB, 1u << PH_QUIET, 0.25, W_AB), *s1 = toy_spec(0);
+    run_out *o = calloc(4, sizeof *o);
+    run(s1, fx->split, 1, NULL, NULL, &o[3]);
+    for (int t = 0; t < 3; t++)
+        run(s, fx->split, t + 1, NULL, NULL, &o[t]);
+    for (int t = 1; t < 3; t++)
+        assert_same(&o[0], &o[t]);
+    assert_phase_same(&o[0], &o[3], PH_LEARN);
+    assert_phase_same(&o[0], &o[3], PH_LOUD);
+    assert_memory_equal(o[0].w1, o[3].w1, sizeof o[0].w1);
+    assert_true(phase_sum(&o[0], PH_QUIET, NA, NB) < phase_sum(&o[3], PH_QUIET, NA, NB));
+    assert_int_equal(phase_sum(&o[0], PH_QUIET, 0, NA), phase_sum(&o[3], PH_QUIET, 0, NA));
+    for (int t = 0; t < 4; t++)
+        snn_protocol_result_free(&o[t].res);
+    free(o);
+    stop_resume(fx, s, PH_QUIET, 4, PH_QUIET, 0, 1, 2);
+    snn_spec_free(s);
+    snn_spec_free(s1);
+}
+
 /* ---- parameter files ------------------------------------------------------------ */
 
 #define HEAD                                                                               \
@@ -535,6 +667,54 @@ static void test_cfg(void **state)
                 "s.cfg:8", "projection name");
 }
 
+static void test_cfg_gain(void **state)
+{
+    (void)state;
+    snn_err err = {0};
+    snn_spec *s = NULL;
+    const char *ok = HEAD "phases = ( { name = \"a\"; split = \"train\"; samples = 2; "
+                          "features = [\"e\"]; },\n"
+                          "  { name = \"b\"; split = \"test\"; samples = 2; features = "
+                          "[\"e\"]; gain = { ie = 0.25; ei = 3; }; } );\n"
+                          "evaluate = { method = \"vote\"; population = \"e\"; assign = "
+                          "\"a\"; test = \"b\"; };\n"
+                          "robustness = { perturbations = [\"gauss:0.1\"]; };\n";
+    if (snn_cfg_load_string(ok, "s.cfg", NULL, 0, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s->n_phases, 3);
+    assert_int_equal(s->phases[0].n_gain, 0);
+    assert_int_equal(s->phases[1].n_gain, 2);
+    assert_string_equal(s->projs[s->phases[1].gain_proj[0]].name, "ie");
+    assert_true(s->phases[1].gain[0] == 0.25);
+    assert_string_equal(s->projs[s->phases[1].gain_proj[1]].name, "ei");
+    assert_true(s->phases[1].gain[1] == 3.0);
+    /* the perturbed copy of the test phase has its own copy */
+    assert_int_equal(s->phases[2].n_gain, 2);
+    assert_true(s->phases[2].gain != s->phases[1].gain);
+    assert_true(s->phases[2].gain[0] == 0.25);
+    snn_spec *r = NULL;
+    if (snn_cfg_load_string(s->resolved, "resolved.cfg", NULL, 0, &r, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(r->phases[1].n_gain, 2);
+    assert_memory_equal(r->phases[1].gain, s->phases[1].gain, 2 * sizeof *r->phases[1].gain);
+    assert_int_equal(r->phases[0].n_gain, 0);
+    snn_spec_free(r);
+    snn_spec_free(s);
+
+    expect_fail(HEAD "phases = (\n { name = \"b\"; split = \"test\"; samples = 2;\n"
+                     "   gain = { iee = 0.5; }; } );\n",
+                "s.cfg:10", "no projection is called 'iee'; did you mean 'ie'?");
+    expect_fail(HEAD "phases = ( { name = \"b\"; split = \"test\"; samples = 2; gain = "
+                     "{ ie = -0.5; }; } );\n",
+                "s.cfg:8", "must be a finite number >= 0");
+    expect_fail(HEAD "phases = ( { name = \"b\"; split = \"test\"; samples = 2; gain = "
+                     "0.5; } );\n",
+                "s.cfg:8", "gain");
+    expect_fail(HEAD "phases = ( { name = \"b\"; split = \"test\"; samples = 2; gain = "
+                     "{ ie = \"x\"; }; } );\n",
+                "s.cfg:8", "a factor");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,7 +722,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_off_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gain_scales_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gain_one_phase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gain_dense, setup, teardown),
         cmocka_unit_test(test_cfg),
+        cmocka_unit_test(test_cfg_gain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
