@@ -25,7 +25,8 @@
  * weights into the mirror, runs the same update with the mask (absent
  * synapses neither learn nor count in the counters: exactly the dense
  * update of a matrix whose absent entries are masked out), clips, and copies
- * them back.  Pruning needs dense weights (its fraction is of the whole
+ * them back (the mirror costs n_pre × n_post doubles, as dense storage
+ * would).  Pruning needs dense weights (its fraction is of the whole
  * matrix) and is refused on sparse projections.
  * decay = "local" keeps Oja's decay term out of the global sign's reach,
  * so the weights stay bounded without w_min/w_max (ghl.h, Stability); the

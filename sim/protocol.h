@@ -67,9 +67,9 @@
  * normalisation, recordings and snapshots see the unscaled w, and events
  * are counted as usual (gain 0 still counts them, unlike off).  Set and
  * reset with `off` (same lifetime, not stored in checkpoints).  Use: learn
- * with Diehl & Cook's strong lateral inhibition, extract the features with
- * a fraction of it (experiments/mnist_hybrid_local.cfg) so that more than
- * the few winners of each image answer, in graded counts.
+ * with Diehl & Cook's strong lateral inhibition, extract the features
+ * with a fraction of it (experiments/mnist_hybrid_local_gain.cfg) so that
+ * more than the few winners of each image answer, in graded counts.
  *
  * Direct winner-take-all (stimulus.wta = "POP").  Diehl & Cook's lateral
  * inhibition without the inhibitory partner population, in its limit of
