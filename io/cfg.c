@@ -2478,10 +2478,28 @@ static int parse_stim(ctx *c, config_setting_t *g)
     return b ? parse_boost(c, b, st) : SNN_OK;
 }
 
+/* *j := the index of projection `name`, named by setting e; else a file:line
+   error with the nearest valid name. */
+static int proj_by_name(ctx *c, config_setting_t *e, const char *name, size_t *j)
+{
+    snn_spec *sp = c->spec;
+    for (*j = 0; *j < sp->n_projs; (*j)++)
+        if (strcmp(sp->projs[*j].name, name) == 0)
+            return SNN_OK;
+    const char **cand = malloc((sp->n_projs ? sp->n_projs : 1) * sizeof *cand);
+    if (!cand)
+        return oom(c);
+    for (size_t q = 0; q < sp->n_projs; q++)
+        cand[q] = sp->projs[q].name;
+    char tail[700];
+    suggest(name, cand, sp->n_projs, false, tail, sizeof tail);
+    free(cand);
+    return fail(c, e, "%s: no projection is called '%s'%s", pth(c, e), name, tail);
+}
+
 /* phases[i].off: names of projections, each once, into ph->off (indices). */
 static int parse_phase_off(ctx *c, config_setting_t *g, snn_phase_spec *ph)
 {
-    snn_spec *sp = c->spec;
     config_setting_t *os = config_setting_get_member(g, phase_keys[PH_OFF].key);
     if (!os)
         return config_setting_add(g, phase_keys[PH_OFF].key, CONFIG_TYPE_ARRAY) ? SNN_OK
@@ -2498,20 +2516,9 @@ static int parse_phase_off(ctx *c, config_setting_t *g, snn_phase_spec *ph)
             return fail_type(c, e, "a projection name in double quotes");
         const char *name = config_setting_get_string(e);
         size_t j = 0;
-        while (j < sp->n_projs && strcmp(sp->projs[j].name, name) != 0)
-            j++;
-        if (j == sp->n_projs) {
-            const char **cand = malloc((sp->n_projs ? sp->n_projs : 1) * sizeof *cand);
-            if (!cand)
-                return oom(c);
-            for (size_t q = 0; q < sp->n_projs; q++)
-                cand[q] = sp->projs[q].name;
-            char tail[700];
-            suggest(name, cand, sp->n_projs, false, tail, sizeof tail);
-            free(cand);
-            return fail(c, e, "%s = \"%s\": no projection is called '%s'%s", pth(c, e), name,
-                        name, tail);
-        }
+        int rc = proj_by_name(c, e, name, &j);
+        if (rc)
+            return rc;
         for (size_t q = 0; q < k; q++)
             if (ph->off[q] == j)
                 return fail(c, e, "%s: projection '%s' is listed twice", pth(c, os), name);
@@ -2524,7 +2531,6 @@ static int parse_phase_off(ctx *c, config_setting_t *g, snn_phase_spec *ph)
 /* phases[i].gain: { projection = factor; ... } into ph->gain_proj, ph->gain. */
 static int parse_phase_gain(ctx *c, config_setting_t *g, snn_phase_spec *ph)
 {
-    snn_spec *sp = c->spec;
     config_setting_t *gs = config_setting_get_member(g, phase_keys[PH_GAIN].key);
     if (!gs)
         return config_setting_add(g, phase_keys[PH_GAIN].key, CONFIG_TYPE_GROUP) ? SNN_OK
@@ -2540,19 +2546,9 @@ static int parse_phase_gain(ctx *c, config_setting_t *g, snn_phase_spec *ph)
         config_setting_t *e = config_setting_get_elem(gs, (unsigned)k);
         const char *name = config_setting_name(e);
         size_t j = 0;
-        while (j < sp->n_projs && strcmp(sp->projs[j].name, name) != 0)
-            j++;
-        if (j == sp->n_projs) {
-            const char **cand = malloc((sp->n_projs ? sp->n_projs : 1) * sizeof *cand);
-            if (!cand)
-                return oom(c);
-            for (size_t q = 0; q < sp->n_projs; q++)
-                cand[q] = sp->projs[q].name;
-            char tail[700];
-            suggest(name, cand, sp->n_projs, false, tail, sizeof tail);
-            free(cand);
-            return fail(c, e, "%s: no projection is called '%s'%s", pth(c, e), name, tail);
-        }
+        int rc = proj_by_name(c, e, name, &j);
+        if (rc)
+            return rc;
         int t = config_setting_type(e);
         if (t != CONFIG_TYPE_FLOAT && t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
             return fail_type(c, e, "a factor (a number >= 0)");
