@@ -32,7 +32,8 @@
  *   independent readout given the same batch; samples of the first batch
  *   change nothing.
  * - Refusals: checkpoints with the hook, a non-ghl projection, the
- *   `guided` group's configuration errors, pruning on a sparse projection.
+ *   `guided` group's configuration errors, pruning on a sparse projection,
+ *   a sparse projection with two synapses for one pair (multapses).
  */
 #include "../support.h"
 
@@ -576,6 +577,16 @@ static void test_refusals(void **state)
     assert_int_equal(snn_net_build(&net, sp, 1, &err), SNN_ECFG);
     assert_non_null(strstr(err.msg, "pruning (prune_every, prune_fraction) needs dense weights"));
     assert_non_null(strstr(err.msg, "projection 'xe'"));
+    snn_spec_free(sp);
+
+    /* at most one synapse per pair: 700 of 784 sources drawn with repeats
+       (k = 700) repeat some pair (the birthday bound makes it certain) */
+    const char *o6[] = {"projections.xe.connector=\"fixed_indegree\"", "projections.xe.k=700",
+                        "projections.xe.multapses=true"};
+    sp = load(o6, 3);
+    assert_int_equal(snn_net_build(&net, sp, 1, &err), SNN_ECFG);
+    assert_non_null(strstr(err.msg, "the rule needs at most one per pair"));
+    assert_non_null(strstr(err.msg, "ghl_small.cfg:"));
     snn_spec_free(sp);
 }
 
